@@ -1,0 +1,9 @@
+/**
+ * tailprobe's library API. The CLI (`tailprobe <command>`) is a thin shell over these exports.
+ * Subpath exports: `tailprobe/agent` (profile a Node service), `tailprobe/sync` (pool, locks),
+ * `tailprobe/bench` (benchmarks with bytes/op).
+ */
+export * from './errors.js';
+export * from './units/index.js';
+export * from './metrics/index.js';
+export * from './results/index.js';

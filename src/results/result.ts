@@ -1,0 +1,105 @@
+/**
+ * One request's outcome: the unit everything in tailprobe records, stores, merges and reports.
+ *
+ * Times follow the open model (see docs/open-model.md): `timestamp` is when the pacer *scheduled*
+ * the request, and `latency` runs from that moment to the end of the response body. A request the
+ * generator sent late therefore carries its lateness in its latency, as the user would have felt it
+ * (no coordinated omission). `sendLag` says how late the generator actually sent it.
+ */
+export interface Result {
+  /** Attack name (`-name`), used to tell runs apart after a merge. */
+  attack: string;
+  /** Sequence number of the request within its attack, in schedule order, from 0. */
+  seq: number;
+  /** HTTP status code; 0 when no response arrived (connection refused, timeout, ...). */
+  code: number;
+  /** Intended send time: wall clock, nanoseconds since the Unix epoch. */
+  timestamp: bigint;
+  /** Nanoseconds from the intended send time to the last byte of the response body (or the error). */
+  latency: number;
+  /**
+   * Nanoseconds from the intended send time to the moment the request was handed to the socket
+   * layer. -1 when unknown (results read from vegeta's formats, which do not record it).
+   */
+  sendLag: number;
+  /** Request body bytes sent. */
+  bytesOut: number;
+  /** Response body bytes received. */
+  bytesIn: number;
+  /** Error text, '' on success at the transport level (a 500 is not an error here, as in vegeta). */
+  error: string;
+  /** Response body, only when kept (vegeta keeps it; we keep it up to `-max-body`, default none). */
+  body: Uint8Array | null;
+  method: string;
+  url: string;
+  /** Response headers, when kept (null otherwise). */
+  headers: Record<string, string[]> | null;
+}
+
+/** A request counts as a success when it got a 2xx/3xx and no error, as in vegeta. */
+export function isSuccess(r: Pick<Result, 'code' | 'error'>): boolean {
+  return r.code >= 200 && r.code < 400 && r.error === '';
+}
+
+/** Send lag above which a request counts as sent late by the generator. */
+export const LATE_SEND_THRESHOLD_NS = 1_000_000;
+
+/** Parameters of a run, written at the start of a results file so reports can describe it. */
+export interface RunInfo {
+  /** Attack name. */
+  name: string;
+  /** Pacer as the user asked for it, e.g. "500/1s", "linear 100/1s -> 2000/1s", "max". */
+  pacer: string;
+  /** Mean asked rate in requests per second; 0 in max mode (closed loop, no schedule). */
+  rate: number;
+  /** True when the run was closed-loop (-rate=0): latencies are then not open-model. */
+  maxMode: boolean;
+  /** Asked duration in ns; 0 = until interrupted. */
+  duration: number;
+  /** Up to 10 targets as "METHOD URL", and how many there were. */
+  targets: string[];
+  targetCount: number;
+  workers: number;
+  connections: number;
+  /** Wall clock at the start of the schedule, ns since epoch. */
+  startedAt: bigint;
+  /** tailprobe version that wrote the file. */
+  version: string;
+}
+
+/** How the generator itself fared: a run where the generator was the bottleneck is flagged. */
+export interface GeneratorHealth {
+  /** Process CPU used by the generator over the run, in percent of one core (may exceed 100 with workers). */
+  cpuPercent: number;
+  /** Cores available to the generator. */
+  cores: number;
+  /** Event-loop delay of the generator, ns (max over workers). */
+  eventLoopP99: number;
+  eventLoopMax: number;
+  /** Requests the pacer scheduled but never sent because the run was stopped. */
+  unsent: number;
+  /** Why the run ended: "completed", "interrupted" (SIGINT/SIGTERM), "error: ...". */
+  ended: string;
+}
+
+/** A timed event from the service under test (from the agent), drawn under the latency points. */
+export interface RunEvent {
+  kind: 'gc' | 'stall';
+  /** Wall clock start, ns since epoch. */
+  start: bigint;
+  /** Duration in ns. */
+  duration: number;
+  /** e.g. the GC kind ("mark-sweep-compact", "scavenge"). */
+  detail: string;
+}
+
+/** Everything a results file carries besides the results themselves. */
+export interface RunMeta {
+  info: RunInfo | null;
+  health: GeneratorHealth | null;
+  events: RunEvent[];
+}
+
+export function emptyMeta(): RunMeta {
+  return { info: null, health: null, events: [] };
+}
