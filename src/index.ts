@@ -7,3 +7,4 @@ export * from './errors.js';
 export * from './units/index.js';
 export * from './metrics/index.js';
 export * from './results/index.js';
+export * from './slo/index.js';

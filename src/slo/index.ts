@@ -1,0 +1,3 @@
+export * from './slo.js';
+export * from './evaluate.js';
+export * from './gate.js';
