@@ -1,0 +1,134 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Nginx } from './nginx.js';
+import { load1 } from './machine.js';
+import { steadyRate, watchServer } from './server-rate.js';
+import { pairedRatios, spread, type Spread } from './stats.js';
+
+/** Everything a suite needs: options, the tools found, the server, a scratch directory, a logger. */
+export interface BenchOptions {
+  quick: boolean;
+  count: number;
+  suites: string[];
+  /** Connections for max-throughput runs and for fixed-rate runs (all tools alike). */
+  connections: number;
+  /** Worker count of the "all workers" configuration (default: the cores available). */
+  allWorkers: number;
+  throughputSec: number;
+  fidelitySec: number;
+  rates: number[];
+  memorySec: number;
+  memoryRate: number;
+  memoryWorkers: number;
+  /** Run the memory suite this many times (it is long); defaults to count. */
+  memoryCount: number;
+  /** Seconds of traffic skipped before the server-side steady-state window. */
+  warmupSec: number;
+}
+
+export interface Tools {
+  nginx: string;
+  wrk: string | null;
+  vegeta: string | null;
+  autocannonVersion: string;
+  wrkVersion: string;
+}
+
+export interface Ctx {
+  opts: BenchOptions;
+  tools: Tools;
+  nginx: Nginx;
+  workDir: string;
+  log(line: string): void;
+}
+
+/** One tool run: its figures (NaN where unknown) and the conditions it ran in. */
+export interface RunRecord {
+  suite: string;
+  /** e.g. "1 worker", "5000 req/s". */
+  config: string;
+  tool: string;
+  rep: number;
+  ok: boolean;
+  error?: string;
+  figures: Record<string, number>;
+  /** 1-minute load average before and after the run. */
+  load: [number, number];
+  args?: string[];
+}
+
+export function scratchDir(): string {
+  return mkdtempSync(join(tmpdir(), 'tailprobe-bench-'));
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs one tool while the server counts what it serves; returns a record with the server-side
+ * steady-state rate and the nginx worker's CPU next to the figures the tool reports. A failing run
+ * is recorded (with its error) and the suite goes on: one broken peer must not void the others.
+ */
+export async function measure(
+  ctx: Ctx,
+  at: { suite: string; config: string; tool: string; rep: number },
+  run: () => Promise<{ figures: Record<string, number>; args?: string[] }>,
+): Promise<RunRecord> {
+  const before = load1();
+  const nginxCpu0 = ctx.nginx.workerCpuSec();
+  const watcher = watchServer(ctx.nginx);
+  let figures: Record<string, number> = {};
+  let error: string | undefined;
+  let args: string[] | undefined;
+  const t0 = performance.now();
+  try {
+    ({ figures, args } = await run());
+  } catch (err) {
+    error = (err as Error).message.split('\n')[0];
+  }
+  const samples = await watcher.stop();
+  const wallSec = (performance.now() - t0) / 1000;
+  const rec: RunRecord = {
+    ...at,
+    ok: error === undefined,
+    error,
+    figures: {
+      ...figures,
+      serverRate: steadyRate(samples, { skipMs: ctx.opts.warmupSec * 1000 }),
+      nginxCpuCores: (ctx.nginx.workerCpuSec() - nginxCpu0) / wallSec,
+    },
+    load: [before, load1()],
+    args,
+  };
+  ctx.log(
+    `  ${at.config.padEnd(14)} ${at.tool.padEnd(16)} rep ${at.rep + 1}: ` +
+      (rec.ok ? `server ${Math.round(rec.figures.serverRate!)} req/s` : `FAILED: ${error}`) +
+      ` (load ${before})`,
+  );
+  await pause(500); // let sockets close and the CPU settle before the next tool
+  return rec;
+}
+
+/** A figure over the repetitions of one tool in one configuration, by repetition (NaN if missing). */
+export function byRep(runs: RunRecord[], config: string, tool: string, figure: string, count: number): number[] {
+  const out = new Array<number>(count).fill(NaN);
+  for (const r of runs) {
+    if (r.config === config && r.tool === tool && r.ok && r.rep < count) out[r.rep] = r.figures[figure] ?? NaN;
+  }
+  return out;
+}
+
+export function figureSpread(runs: RunRecord[], config: string, tool: string, figure: string, count: number): Spread {
+  return spread(byRep(runs, config, tool, figure, count));
+}
+
+/** Paired ratio spread: tool a's figure over tool b's, repetition by repetition. */
+export function ratioSpread(runs: RunRecord[], config: string, a: [string, string], b: [string, string], count: number): Spread {
+  return spread(pairedRatios(byRep(runs, config, a[0], a[1], count), byRep(runs, config, b[0], b[1], count)));
+}
+
+/** Rotate the order of tools each repetition, so no tool always runs first (or last) on a drifting machine. */
+export function rotated<T>(items: readonly T[], rep: number): T[] {
+  const k = rep % Math.max(1, items.length);
+  return [...items.slice(k), ...items.slice(0, k)];
+}
