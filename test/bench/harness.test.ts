@@ -232,3 +232,40 @@ test('options: defaults, quick mode, explicit flags win, bad suites are usage er
 test('table: columns padded to the widest cell', () => {
   assert.equal(markdownTable(['a', 'bb'], [['ccc', 'd']]), '| a   | bb |\n|-----|----|\n| ccc | d  |');
 });
+
+test('cpu profile: self and cumulative time per frame, parts of the stack', async () => {
+  const { summarizeCpuProfile, partOf, formatProfileSummary } = await import('../../bench/lib/cpuprofile.js');
+  const cf = (functionName: string, url = '', lineNumber = 0) => ({ functionName, url, lineNumber, columnNumber: 0 });
+  const profile = {
+    nodes: [
+      { id: 1, callFrame: cf('(root)'), children: [2, 5, 6] },
+      { id: 2, callFrame: cf('tick', 'file:///r/dist/src/attack/runner.js', 9), children: [3] },
+      { id: 3, callFrame: cf('request', 'file:///r/node_modules/undici/lib/client.js', 99), children: [4] },
+      { id: 4, callFrame: cf('tick', 'file:///r/dist/src/attack/runner.js', 9), children: [] }, // recursion
+      { id: 5, callFrame: cf('(garbage collector)'), children: [] },
+      { id: 6, callFrame: cf('(idle)'), children: [] },
+    ],
+    startTime: 0,
+    endTime: 1000,
+    // Each sample's time is the delta to the next one.
+    samples: [2, 3, 4, 5, 6, 2],
+    timeDeltas: [0, 100, 200, 300, 50, 350],
+  };
+  const s = summarizeCpuProfile(profile);
+  const by = (name: string) => s.top.find((c) => c.frame.startsWith(name))!;
+  assert.equal(s.totalUs, 1000);
+  assert.equal(s.busyUs, 650); // 350 idle
+  assert.equal(by('tick').self, 100 + 300); // node 2 (100) + node 4 (300); the last sample has no successor
+  assert.equal(by('tick').cum, 100 + 200 + 300); // recursion counted once per sample
+  assert.equal(by('request').self, 200);
+  assert.equal(by('request').cum, 500);
+  assert.equal(by('(garbage collector)').self, 50);
+  assert.equal(by('tick').frame, 'tick dist/src/attack/runner.js:10');
+  assert.ok(!s.top.some((c) => c.frame === '(idle)'));
+  assert.deepEqual(s.parts.map((p) => p.part), ['tailprobe/attack', 'idle', 'undici', 'gc']);
+  assert.match(formatProfileSummary(s, 'x'), /61\.5%\s+\d+ms\s+92\.3%  tick dist\/src\/attack\/runner\.js:10/);
+  assert.equal(partOf('node:internal/streams/writable', 'write'), 'node:streams');
+  assert.equal(partOf('node:net', 'write'), 'node:net');
+  assert.equal(partOf('file:///r/node_modules/@scope/pkg/x.js', 'f'), '@scope/pkg');
+  assert.equal(partOf('file:///r/dist/src/results/writer.js', 'f'), 'tailprobe/results');
+});
