@@ -1,0 +1,126 @@
+import type { RunEvent } from '../results/result.js';
+import type { RunPlot } from './run.js';
+import type { SweepPlot } from './sweep.js';
+
+/**
+ * The compact form of the plot data embedded in the page: large arrays as base64 typed arrays
+ * (Float32 is plenty for pixels: 7 significant digits), times in seconds from each run's start,
+ * latencies in milliseconds. The page decodes these without any further computation.
+ */
+export interface Encoded {
+  f32?: string;
+  f64?: string;
+  u8?: string;
+}
+
+export function f32(values: ArrayLike<number>, scale = 1): Encoded {
+  const a = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) a[i] = values[i]! * scale;
+  return { f32: Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64') };
+}
+
+export function f64(values: ArrayLike<number>, scale = 1): Encoded {
+  const a = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) a[i] = values[i]! * scale;
+  return { f64: Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64') };
+}
+
+export function u8(values: ArrayLike<number>): Encoded {
+  return { u8: Buffer.from(Uint8Array.from(values as ArrayLike<number>)).toString('base64') };
+}
+
+const NS_PER_S = 1e-9;
+const NS_PER_MS = 1e-6;
+/** Events beyond this many are thinned to the longest ones (a short pause is invisible anyway). */
+export const MAX_EVENTS = 50_000;
+
+export function encodeRun(run: RunPlot): object {
+  const m = run.metrics;
+  const durNs = Math.max(1e6, m.requests > 0 ? Number(m.latest - run.t0) : 0);
+  const s = run.series;
+  const x = new Float64Array(s.start.length);
+  for (let i = 0; i < x.length; i++) {
+    // Centre of the part of the bucket the run covered (the last one is usually partial).
+    const covered = Math.max(0, Math.min(s.bucketNs, durNs - s.start[i]!));
+    x[i] = s.start[i]! + covered / 2;
+  }
+  return {
+    name: run.name,
+    source: run.source,
+    durationS: durNs * NS_PER_S,
+    points: {
+      exact: run.points.exact,
+      seen: run.points.seen,
+      kept: run.points.ok.t.length + run.points.errors.t.length,
+      ok: { x: f32(run.points.ok.t, NS_PER_S), y: f32(run.points.ok.latency, NS_PER_MS) },
+      err: { x: f32(run.points.errors.t, NS_PER_S), y: f32(run.points.errors.latency, NS_PER_MS) },
+    },
+    series: {
+      bucketS: s.bucketNs * NS_PER_S,
+      x: f64(x, NS_PER_S),
+      p50: f32(s.p50, NS_PER_MS),
+      p99: f32(s.p99, NS_PER_MS),
+      p999: f32(s.p999, NS_PER_MS),
+      max: f32(s.max, NS_PER_MS),
+      requests: f32(s.requests),
+      successes: f32(s.successes),
+      errors: f32(s.errors),
+      codes: s.codes.map((c) => ({ code: c.code, counts: f32(c.counts) })),
+      lateResults: s.lateResults,
+    },
+    dist: { x: f64(run.distribution.x), y: f32(run.distribution.latency, NS_PER_MS) },
+    events: encodeEvents(run.events, run.t0, durNs),
+  };
+}
+
+function encodeEvents(all: RunEvent[], t0: bigint, durNs: number): object {
+  let events = all.filter((e) => {
+    const start = Number(e.start - t0);
+    return start + e.duration >= 0 && start <= durNs;
+  });
+  if (events.length > MAX_EVENTS) events = [...events].sort((a, b) => b.duration - a.duration).slice(0, MAX_EVENTS);
+  events.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  const details: string[] = [];
+  const detailIndex = new Map<string, number>();
+  const idx = events.map((e) => {
+    let i = detailIndex.get(e.detail);
+    if (i === undefined) {
+      i = details.length < 255 ? details.push(e.detail) - 1 : 255;
+      if (i < 255) detailIndex.set(e.detail, i);
+    }
+    return i;
+  });
+  const stat = (kind: RunEvent['kind']) => {
+    const of = events.filter((e) => e.kind === kind);
+    return { count: of.length, maxMs: of.reduce((a, e) => Math.max(a, e.duration), 0) * NS_PER_MS };
+  };
+  const gc = stat('gc');
+  const stall = stat('stall');
+  return {
+    count: events.length,
+    kind: u8(events.map((e) => (e.kind === 'gc' ? 0 : 1))),
+    x0: f64(events.map((e) => Number(e.start - t0) * NS_PER_S)),
+    durMs: f32(events.map((e) => e.duration * NS_PER_MS)),
+    detail: u8(idx),
+    details: [...details, 'other'],
+    gcCount: gc.count,
+    gcMaxMs: gc.maxMs,
+    stallCount: stall.count,
+    stallMaxMs: stall.maxMs,
+  };
+}
+
+export function encodeSweep(sw: SweepPlot): object {
+  const col = (k: 'p50' | 'p90' | 'p99' | 'p999' | 'max') => f32(sw.steps.map((s) => s[k]), NS_PER_MS);
+  return {
+    source: sw.source,
+    rate: f64(sw.steps.map((s) => s.rate)),
+    p50: col('p50'),
+    p90: col('p90'),
+    p99: col('p99'),
+    p999: col('p999'),
+    max: col('max'),
+    knee: sw.knee,
+    slo: sw.slo ? { text: sw.slo.text, limits: sw.slo.limits.map((l) => ({ label: l.label, ms: l.ns * NS_PER_MS })) } : null,
+  };
+}

@@ -1,0 +1,8 @@
+/** `tailprobe plot`: self-contained HTML pictures of the tail (see docs/plot.md). */
+export { plotHtml, plotPage, aggregateRun, type PlotOptions, type PlotRunInput } from './plot.js';
+export { RunAggregator, type RunPlot, type RunAggregateOptions } from './run.js';
+export { LatencyDownsampler, PointGrid, type DownsampleOptions, type DownsampledPoints, type PointSet } from './downsample.js';
+export { TimeSeriesBuilder, type TimeSeries, type TimeSeriesOptions } from './timeseries.js';
+export { percentileDistribution, type DistributionPoints } from './distribution.js';
+export { parseSweep, isSweepDocument, type SweepPlot, type SweepStep, type SweepLimit } from './sweep.js';
+export { renderPlotHtml, type RenderOptions } from './html.js';

@@ -1,0 +1,99 @@
+import { open, readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { RuntimeError } from '../errors.js';
+import { openResults } from '../results/reader.js';
+import { emptyMeta, type Result, type RunMeta } from '../results/result.js';
+import { renderPlotHtml, type RenderOptions } from './html.js';
+import { RunAggregator, type RunAggregateOptions, type RunPlot } from './run.js';
+import { isSweepDocument, parseSweep, type SweepPlot } from './sweep.js';
+
+/**
+ * `tailprobe plot` as a library: results files (any format `openResults` reads) and `sweep` output
+ * in, one self-contained HTML page out. Each results file is one run (a before/after pair is two
+ * files); each is streamed once through a RunAggregator, so memory does not grow with its size.
+ */
+export interface PlotOptions extends RunAggregateOptions, RenderOptions {
+  /** The stream '-' reads (process.stdin by default). */
+  stdin?: NodeJS.ReadableStream;
+}
+
+/** One run given directly (for library users and tests that already hold results). */
+export interface PlotRunInput {
+  /** Label in the page; default: the attack name, else the source's file name. */
+  name?: string;
+  source: string;
+  meta?: RunMeta;
+  batches: AsyncIterable<readonly Result[]> | Iterable<readonly Result[]>;
+}
+
+/** Streams one run into its plot aggregates. `meta` is read after the batches end (files carry it as they go). */
+export async function aggregateRun(input: PlotRunInput | (() => PlotRunInput), opts: RunAggregateOptions = {}): Promise<RunPlot> {
+  const run = typeof input === 'function' ? input() : input;
+  const agg = new RunAggregator(opts);
+  let attack = '';
+  for await (const batch of run.batches) {
+    if (attack === '' && batch.length > 0) attack = batch[0]!.attack;
+    agg.addBatch(batch);
+  }
+  const meta = run.meta ?? emptyMeta();
+  const name = run.name || meta.info?.name || attack || runLabel(run.source);
+  return agg.finish(name, run.source, meta);
+}
+
+function runLabel(source: string): string {
+  return source === 'stdin' || source === '-' ? 'stdin' : basename(source).replace(/(\.(bin|json|csv|gz|jsonl))+$/i, '') || source;
+}
+
+/** Renders runs already aggregated (plus an optional sweep) into the page. */
+export function plotPage(runs: RunPlot[], sweep: SweepPlot | null, opts: RenderOptions = {}): string {
+  return renderPlotHtml(runs, sweep, opts);
+}
+
+/** Reads results files and sweep files and returns the report page. */
+export async function plotHtml(inputs: string[], opts: PlotOptions = {}): Promise<string> {
+  const paths = inputs.length > 0 ? inputs : ['-'];
+  const runs: RunPlot[] = [];
+  let sweep: SweepPlot | null = null;
+  for (const path of paths) {
+    const sw = await readSweepIfSweep(path);
+    if (sw) {
+      if (sweep) throw new RuntimeError(`${path}: only one sweep file can be plotted at a time (already have ${sweep.source})`);
+      sweep = sw;
+      continue;
+    }
+    const src = await openResults(path, opts.stdin);
+    const plot = await aggregateRun({ source: src.name, batches: src.batches(), get meta() { return src.meta; } }, opts);
+    runs.push(plot);
+  }
+  if (runs.length > 0 && runs.every((r) => r.metrics.requests === 0) && !sweep) {
+    throw new RuntimeError(`no results to plot in ${paths.join(', ')}`);
+  }
+  return renderPlotHtml(runs, sweep, opts);
+}
+
+/** Sweep output is one JSON document with a list of steps; a results file never is. */
+async function readSweepIfSweep(path: string): Promise<SweepPlot | null> {
+  if (path === '-' || path === 'stdin') return null;
+  let head: Buffer;
+  try {
+    const fh = await open(path, 'r');
+    try {
+      const buf = Buffer.alloc(64 * 1024);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+      head = buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return null; // openResults reports the problem in its own words
+  }
+  const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  if (!text.startsWith('{') || !/"(steps|knee|slo)"\s*:/.test(text)) return null;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(await readFile(path, 'utf8'));
+  } catch {
+    return null; // JSON lines: a results file after all
+  }
+  return isSweepDocument(doc) ? parseSweep(doc, path) : null;
+}

@@ -1,0 +1,140 @@
+import { formatDuration } from '../units/duration.js';
+import type { RunPlot } from './run.js';
+import type { SweepPlot } from './sweep.js';
+
+/**
+ * The tables at the top of the page: the numbers `tailprobe report` prints, one column per run
+ * (computed by Metrics, never here), and each run's parameters. Every number cell carries its raw
+ * value (`data-key`, `data-value`: ns, counts, ratios) so tools and tests can read the page back.
+ */
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+interface Cell {
+  text: string;
+  key?: string;
+  value?: number;
+}
+type Row = { label: string; cls?: string; cells: Cell[] };
+
+const dur = (key: string, ns: number): Cell => ({ text: formatDuration(roundNs(ns)), key, value: ns });
+const num = (key: string, v: number, digits = 2): Cell => ({ text: v.toFixed(digits), key, value: v });
+const int = (key: string, v: number): Cell => ({ text: String(v), key, value: v });
+
+/** Go prints durations to the ns; reports round to 3 significant fractional digits as vegeta's do. */
+function roundNs(ns: number): number {
+  if (ns >= 1e9) return Math.round(ns / 1e6) * 1e6;
+  if (ns >= 1e6) return Math.round(ns / 1e3) * 1e3;
+  return Math.round(ns);
+}
+
+export function summaryTable(runs: RunPlot[]): string {
+  const rows: Row[] = [];
+  const add = (label: string, f: (r: RunPlot) => Cell, cls?: string) => rows.push({ label, cls, cells: runs.map(f) });
+  add('Requests', (r) => int('requests', r.metrics.requests));
+  add('Rate', (r) => ({ ...num('rate', r.metrics.rate), text: `${r.metrics.rate.toFixed(2)}/s` }));
+  add('Throughput', (r) => ({ ...num('throughput', r.metrics.throughput), text: `${r.metrics.throughput.toFixed(2)}/s` }));
+  add('Duration', (r) => dur('duration_total', r.metrics.duration + r.metrics.wait));
+  add('  attack', (r) => dur('duration', r.metrics.duration), 'sub');
+  add('  wait', (r) => dur('wait', r.metrics.wait), 'sub');
+  const lat: [string, string, keyof ReturnType<RunPlot['metrics']['latencies']>, string?][] = [
+    ['Latency min', 'latencies.min', 'min'],
+    ['  mean', 'latencies.mean', 'mean', 'sub'],
+    ['  p50', 'latencies.p50', 'p50', 'sub'],
+    ['  p90', 'latencies.p90', 'p90', 'sub'],
+    ['  p95', 'latencies.p95', 'p95', 'sub'],
+    ['  p99', 'latencies.p99', 'p99', 'sub tail'],
+    ['  p99.9', 'latencies.p999', 'p999', 'sub tail'],
+    ['  p99.99', 'latencies.p9999', 'p9999', 'sub tail'],
+    ['  max', 'latencies.max', 'max', 'sub tail'],
+  ];
+  for (const [label, key, field, cls] of lat) add(label, (r) => dur(key, r.metrics.latencies()[field]), cls);
+  add('Bytes in (total, mean)', (r) => bytesCell('bytes_in', r.metrics.bytesIn, r.metrics.requests));
+  add('Bytes out (total, mean)', (r) => bytesCell('bytes_out', r.metrics.bytesOut, r.metrics.requests));
+  add('Success', (r) => ({ text: `${(r.metrics.success * 100).toFixed(2)}%`, key: 'success', value: r.metrics.success }), 'success');
+  add('Status codes', (r) => ({
+    text: [...r.metrics.statusCodes].sort((a, b) => a[0] - b[0]).map(([c, n]) => `${c}:${n}`).join('  '),
+    key: 'status_codes',
+  }));
+  add('Late sends (> 1ms behind schedule)', (r) => {
+    const s = r.metrics.schedule();
+    if (!s.recorded) return { text: 'not recorded', key: 'schedule.late' };
+    return { text: `${s.late} (${(s.lateRatio * 100).toFixed(2)}%), lag p99 ${formatDuration(roundNs(s.p99))}, max ${formatDuration(roundNs(s.max))}`, key: 'schedule.late', value: s.late };
+  });
+  add('Errors', (r) => {
+    const e = [...r.metrics.errors].map(([t, n]) => `${n}× ${t}`);
+    if (r.metrics.otherErrors) e.push(`${r.metrics.otherErrors}× (other errors)`);
+    return { text: e.length ? e.join('\n') : 'none', key: 'errors', value: [...r.metrics.errors.values()].reduce((a, b) => a + b, r.metrics.otherErrors) };
+  }, 'errors');
+  return table('summary', 'tp-summary', runs, rows);
+}
+
+function bytesCell(key: string, total: number, n: number): Cell {
+  const mean = n > 0 ? total / n : 0;
+  return { text: `${total}, ${mean.toFixed(2)}`, key: `${key}.total`, value: total };
+}
+
+export function parametersTable(runs: RunPlot[]): string {
+  const rows: Row[] = [];
+  const add = (label: string, f: (r: RunPlot) => string) => rows.push({ label, cells: runs.map((r) => ({ text: f(r) })) });
+  const info = (r: RunPlot) => r.meta.info;
+  const dash = '—';
+  add('File', (r) => r.source);
+  add('Started', (r) => (r.t0 > 0n ? new Date(Number(r.t0 / 1_000_000n)).toISOString().replace('T', ' ').replace('Z', ' UTC') : dash));
+  add('Pacer', (r) => info(r)?.pacer ?? dash);
+  add('Asked rate', (r) => { const i = info(r); return i ? (i.maxMode ? 'max (closed loop)' : `${i.rate}/s`) : dash; });
+  add('Asked duration', (r) => { const i = info(r); return i ? (i.duration ? formatDuration(i.duration) : 'until interrupted') : dash; });
+  add('Targets', (r) => { const i = info(r); return i ? [...i.targets, ...(i.targetCount > i.targets.length ? [`… ${i.targetCount} in all`] : [])].join('\n') : dash; });
+  add('Workers, connections', (r) => { const i = info(r); return i ? `${i.workers}, ${i.connections}` : dash; });
+  add('Generator CPU', (r) => { const h = r.meta.health; return h ? `${h.cpuPercent.toFixed(0)}% of ${h.cores} core${h.cores === 1 ? '' : 's'}` : dash; });
+  add('Generator event loop (p99, max)', (r) => { const h = r.meta.health; return h ? `${formatDuration(roundNs(h.eventLoopP99))}, ${formatDuration(roundNs(h.eventLoopMax))}` : dash; });
+  add('Ended', (r) => { const h = r.meta.health; return h ? `${h.ended}${h.unsent ? ` (${h.unsent} scheduled, not sent)` : ''}` : dash; });
+  add('Agent events', (r) => { const gc = r.events.filter((e) => e.kind === 'gc').length; const st = r.events.length - gc; return r.events.length ? `${gc} GC pauses, ${st} event-loop stalls` : 'none recorded'; });
+  add('tailprobe', (r) => info(r)?.version ?? dash);
+  return table('parameters', 'tp-parameters', runs, rows);
+}
+
+function table(cls: string, id: string, runs: RunPlot[], rows: Row[]): string {
+  const head = runs.length > 1 ? runs.map((r, i) => `<th data-run="${i}">${escapeHtml(`${i + 1}. ${r.name}`)}</th>`).join('') : `<th>${escapeHtml(runs[0]?.name ?? '')}</th>`;
+  const body = rows
+    .map((row) => {
+      const cells = row.cells
+        .map((c, i) => {
+          const attrs = [`data-run="${i}"`];
+          if (c.key) attrs.push(`data-key="${escapeHtml(c.key)}"`);
+          if (c.value !== undefined) attrs.push(`data-value="${c.value}"`);
+          return `<td ${attrs.join(' ')}>${escapeHtml(c.text)}</td>`;
+        })
+        .join('');
+      return `<tr${row.cls ? ` class="${row.cls}"` : ''}><th scope="row">${escapeHtml(row.label.trim())}</th>${cells}</tr>`;
+    })
+    .join('\n');
+  return `<table class="${cls}" id="${id}"><thead><tr><th></th>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+export function sweepTable(sw: SweepPlot): string {
+  const limits = sw.slo?.limits ?? [];
+  const breaches = (field: string, ns: number) =>
+    limits.some((l) => l.label.startsWith(field === 'p999' ? 'p99.9<' : `${field}<`) && ns >= l.ns);
+  const fmt = (ns: number) => (Number.isFinite(ns) ? formatDuration(roundNs(ns)) : '—');
+  const rows = sw.steps
+    .map((s) => {
+      const knee = sw.knee !== null && Math.abs(s.rate - sw.knee) < 1e-9;
+      const lat = (['p50', 'p90', 'p99', 'p999', 'max'] as const)
+        .map((k) => `<td class="${breaches(k, s[k]) ? 'breach' : ''}" data-key="${k}" data-value="${s[k]}">${fmt(s[k])}</td>`)
+        .join('');
+      return (
+        `<tr${knee ? ' class="knee"' : ''}><td data-key="rate">${s.rate}/s${knee ? ' ← knee' : ''}</td>` +
+        `<td data-key="achieved">${Number.isFinite(s.achieved) ? `${s.achieved.toFixed(1)}/s` : '—'}</td>` +
+        `<td data-key="success">${Number.isFinite(s.success) ? `${(s.success * 100).toFixed(2)}%` : '—'}</td>${lat}</tr>`
+      );
+    })
+    .join('\n');
+  const slo = sw.slo ? `<p class="note">SLO: <code>${escapeHtml(sw.slo.text)}</code>; cells at or over a latency limit are red.</p>` : '';
+  return (
+    `<div id="tp-sweep-table">${slo}<table class="sweep-steps"><thead><tr><th>offered</th><th>achieved</th><th>success</th>` +
+    `<th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr></thead><tbody>\n${rows}\n</tbody></table></div>`
+  );
+}
