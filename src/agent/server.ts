@@ -1,0 +1,159 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { enableContentionProfiling } from './contention.js';
+import { EventLoopMonitor } from './eventloop.js';
+import { GcRecorder } from './gc.js';
+import { createAgentHandler, type AgentContext, type ResolvedAgentOptions } from './handler.js';
+import { AgentConfigError, checkBind } from './security.js';
+
+/**
+ * Starting the agent: on its own loopback listener (startAgent), or on a server the service already
+ * runs (mountAgent), where it answers /debug/pprof/* and /debug/tailprobe/* and nothing else.
+ */
+
+export interface AgentOptions {
+  /** Listener address for startAgent (default 127.0.0.1). Anything but loopback needs a token. */
+  host?: string;
+  /** Listener port for startAgent (default 6060, Go's habit; 0 = any free port). */
+  port?: number;
+  /** Required token (Bearer header or ?token=). Default: TAILPROBE_AGENT_TOKEN from the environment. */
+  token?: string;
+  /** Longest profile window a request may ask for, seconds (default 300). */
+  maxSeconds?: number;
+  /** CPU sampling interval, µs (default 1000). */
+  cpuIntervalUs?: number;
+  /** Heap sampling interval, bytes (default 32768). */
+  heapIntervalBytes?: number;
+  /** heap/allocs window when the request gives no ?seconds=, seconds (default 10). */
+  defaultHeapSeconds?: number;
+  /** Event-loop stalls shorter than this are not recorded, ms (default 20). */
+  stallThresholdMs?: number;
+  /** GC pauses and stalls kept in memory (default 10 000 each). */
+  history?: number;
+}
+
+export interface AgentHandle {
+  /** Base URL, e.g. http://127.0.0.1:6060 (profiles under /debug/pprof/). */
+  url: string;
+  host: string;
+  port: number;
+  server: Server;
+  close(): Promise<void>;
+}
+
+function resolveOptions(opts: AgentOptions): ResolvedAgentOptions {
+  const token = opts.token ?? (process.env.TAILPROBE_AGENT_TOKEN || undefined);
+  return {
+    token,
+    maxSeconds: opts.maxSeconds ?? 300,
+    cpuIntervalUs: opts.cpuIntervalUs ?? 1000,
+    heapIntervalBytes: opts.heapIntervalBytes ?? 32768,
+    defaultHeapSeconds: opts.defaultHeapSeconds ?? 10,
+  };
+}
+
+// The watchers are per process, shared by every listener or mount, and stopped with the last one.
+let monitors: { gc: GcRecorder; loop: EventLoopMonitor; users: number } | null = null;
+
+function acquireMonitors(opts: AgentOptions): { gc: GcRecorder; loop: EventLoopMonitor } {
+  if (!monitors) {
+    const gc = new GcRecorder(opts.history ?? 10_000);
+    const loop = new EventLoopMonitor({ stallThresholdMs: opts.stallThresholdMs, capacity: opts.history });
+    gc.start();
+    loop.start();
+    monitors = { gc, loop, users: 0 };
+    // The agent is the opt-in for lock contention records too.
+    void enableContentionProfiling();
+  }
+  monitors.users++;
+  return monitors;
+}
+
+function releaseMonitors(): void {
+  if (!monitors) return;
+  if (--monitors.users > 0) return;
+  monitors.gc.stop();
+  monitors.loop.stop();
+  monitors = null;
+}
+
+function context(opts: AgentOptions): AgentContext {
+  const m = acquireMonitors(opts);
+  return { options: resolveOptions(opts), gc: m.gc, loop: m.loop };
+}
+
+/** Starts the agent on its own listener (127.0.0.1:6060 by default). */
+export async function startAgent(opts: AgentOptions = {}): Promise<AgentHandle> {
+  const host = opts.host ?? '127.0.0.1';
+  const port = opts.port ?? 6060;
+  const resolved = resolveOptions(opts);
+  checkBind(host, port, resolved.token);
+  const ctx = context(opts);
+  const handle = createAgentHandler(ctx);
+  const server = createServer((req, res) => {
+    if (handle(req, res)) return;
+    res.statusCode = 404;
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    res.end('tailprobe agent: profiles are under /debug/pprof/\n');
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    releaseMonitors();
+    const e = err as NodeJS.ErrnoException;
+    const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    if (e.code === 'EADDRINUSE') throw new AgentConfigError(`tailprobe agent: ${where} is already in use (choose another with TAILPROBE_AGENT=127.0.0.1:PORT or the port option)`);
+    if (e.code === 'EADDRNOTAVAIL') throw new AgentConfigError(`tailprobe agent: cannot listen on ${where}: no such local address`);
+    if (e.code === 'EACCES') throw new AgentConfigError(`tailprobe agent: not allowed to listen on ${where}`);
+    throw err;
+  }
+  // The agent must never be what keeps a finished service alive.
+  server.unref();
+  const addr = server.address() as AddressInfo;
+  const h = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
+  let closed = false;
+  return {
+    url: `http://${h}:${addr.port}`,
+    host: addr.address,
+    port: addr.port,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (closed) return resolve();
+        closed = true;
+        releaseMonitors();
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * Serves the agent's paths on a server the service already runs: requests under /debug/pprof/ and
+ * /debug/tailprobe/ are answered by the agent; all others reach the service untouched (whatever
+ * order its 'request' listeners were added in). Without a token only loopback clients are
+ * answered. Returns a function that unmounts it.
+ */
+export function mountAgent(server: Server, opts: AgentOptions = {}): () => void {
+  const ctx = context(opts);
+  const handle = createAgentHandler(ctx);
+  const emit = server.emit;
+  const patched = function (this: Server, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'request' && handle(args[0] as IncomingMessage, args[1] as ServerResponse)) return true;
+    return (emit as (...a: unknown[]) => boolean).apply(this, [event, ...args]);
+  };
+  server.emit = patched as Server['emit'];
+  let mounted = true;
+  return () => {
+    if (!mounted) return;
+    mounted = false;
+    if (server.emit === patched) server.emit = emit;
+    releaseMonitors();
+  };
+}
