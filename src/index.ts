@@ -8,3 +8,4 @@ export * from './units/index.js';
 export * from './metrics/index.js';
 export * from './results/index.js';
 export * from './slo/index.js';
+export * from './report/index.js';

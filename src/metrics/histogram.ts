@@ -66,6 +66,30 @@ export class DurationHistogram {
     return Math.min(this.h.getValueAtPercentile(p) * 1000, this.maxNs);
   }
 
+  /**
+   * Counts per bucket for vegeta's histogram report: bucket i holds values in [bounds[i], bounds[i+1]),
+   * the last one [bounds[n-1], +Inf); values below bounds[0] count in the first bucket. Bounds in ns,
+   * ascending. Classified by each HDR bucket's lowest equivalent value (0.1 % resolution).
+   */
+  countsInBuckets(bounds: number[]): number[] {
+    const counts = new Array<number>(bounds.length).fill(0);
+    if (this.count === 0 || bounds.length === 0) return counts;
+    const js = this.h as unknown as {
+      recordedValuesIterator: { reset(): void; hasNext(): boolean; next(): { valueIteratedTo: number; countAtValueIteratedTo: number } };
+      lowestEquivalentValue(v: number): number;
+    };
+    const it = js.recordedValuesIterator;
+    it.reset();
+    let i = 0;
+    while (it.hasNext()) {
+      const v = it.next();
+      const ns = js.lowestEquivalentValue(v.valueIteratedTo) * 1000;
+      while (i + 1 < bounds.length && ns >= bounds[i + 1]!) i++;
+      counts[i]! += v.countAtValueIteratedTo;
+    }
+    return counts;
+  }
+
   merge(other: DurationHistogram): void {
     this.h.add(other.h);
     this.sumNs += other.sumNs;

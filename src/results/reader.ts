@@ -1,0 +1,290 @@
+import { open } from 'node:fs/promises';
+import { Readable, pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { RuntimeError } from '../errors.js';
+import { Metrics } from '../metrics/metrics.js';
+import type { Result, RunMeta } from './result.js';
+import type { ResultFormat } from './formats.js';
+import { BinaryDecoder } from './binary-decoder.js';
+import { CsvDecoder, JsonLinesDecoder, type ChunkDecoder } from './text-decoders.js';
+
+/**
+ * Reading results: any number of files or stdin, each in tailprobe's binary format or vegeta's JSON
+ * lines or CSV, gzipped or not, detected from the first bytes. Everything streams in batches, so a
+ * file of tens of millions of results is read in bounded memory (one chunk plus one batch at a time).
+ */
+export interface ResultSource {
+  /** File path, or "stdin". */
+  name: string;
+  /** Detected format (of the decompressed bytes when gzipped). */
+  format: ResultFormat;
+  /** True when the input was gzip-compressed. */
+  gzip: boolean;
+  /** Run metadata, filled in as meta records are read (complete once batches() has ended). */
+  meta: RunMeta;
+  /** Bytes of a cut-off final record (0 if the input ended whole); known once batches() has ended. */
+  truncatedBytes: number;
+  /** True when the input was cut off: a partial final record, or a gzip stream that ends early. */
+  truncated: boolean;
+  /** The results, in file order, in batches. Can be iterated once. */
+  batches(): AsyncIterable<Result[]>;
+  /** Releases the input without reading it (reading to the end releases it too). */
+  close(): void;
+}
+
+/** Read size: large chunks keep the per-chunk overhead small next to the per-result work. */
+const CHUNK = 1 << 20;
+
+/**
+ * Opens one input and detects its format. `path` '-' (or "stdin") reads `stdin` (process.stdin by
+ * default). A missing file, a directory or an unknown format is a one-line RuntimeError.
+ */
+export async function openResults(path: string, stdin?: NodeJS.ReadableStream): Promise<ResultSource> {
+  let name: string;
+  let stream: Readable;
+  if (path === '-' || path === 'stdin') {
+    name = 'stdin';
+    stream = (stdin ?? process.stdin) as Readable;
+  } else {
+    name = path;
+    const fh = await open(path, 'r').catch((e: NodeJS.ErrnoException) => {
+      throw new RuntimeError(`${path}: ${fileProblem(e)}`);
+    });
+    stream = fh.createReadStream({ highWaterMark: CHUNK });
+  }
+
+  let bytes = new Peekable(name, stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>, () => stream.destroy());
+  const head = await bytes.peek(2);
+  const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+  if (gzip) {
+    const gz = createGunzip({ chunkSize: 256 * 1024 });
+    pipeline(Readable.from(bytes), gz, () => {
+      /* errors surface through gz's iterator */
+    });
+    bytes = new Peekable(name, gz[Symbol.asyncIterator]() as AsyncIterator<Buffer>, () => {
+      gz.destroy();
+      stream.destroy();
+    });
+  }
+  const format = await detect(bytes);
+  if (format === null) {
+    bytes.close();
+    throw new RuntimeError(
+      `${name}: unrecognized results format (want tailprobe binary, vegeta JSON lines or vegeta CSV; ` +
+        `convert vegeta's default gob output with "vegeta encode -to=json")`,
+    );
+  }
+  const decoder: ChunkDecoder =
+    format === 'binary' ? new BinaryDecoder(name) : format === 'json' ? new JsonLinesDecoder(name) : new CsvDecoder(name);
+  return new StreamSource(name, format, gzip, bytes, decoder);
+}
+
+function fileProblem(e: NodeJS.ErrnoException): string {
+  switch (e.code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory';
+    default:
+      return e.message;
+  }
+}
+
+/** Looks at the first meaningful bytes. null: not a results format we know. */
+async function detect(bytes: Peekable): Promise<ResultFormat | null> {
+  for (let want = 1; ; ) {
+    const head = await bytes.peek(want);
+    let i = 0;
+    if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) i = 3; // UTF-8 byte-order mark
+    while (i < head.length && (head[i] === 0x20 || head[i] === 0x0a || head[i] === 0x0d || head[i] === 0x09)) i++;
+    if (i >= head.length) {
+      if (head.length < want) return 'json'; // empty (or blank) input: no results; blank lines are valid JSON lines
+      want = head.length + 1;
+      continue;
+    }
+    const c = head[i]!;
+    if (c === 0x89 && i === 0) {
+      if (head.length < 4 && !bytes.ended) {
+        want = 4;
+        continue;
+      }
+      return head.length < 4 || (head[1] === 0x54 && head[2] === 0x50 && head[3] === 0x52) ? 'binary' : null;
+    }
+    if (c === 0x7b) return 'json'; // '{'
+    if ((c >= 0x30 && c <= 0x39) || c === 0x2d) return 'csv'; // a digit or '-': unix-ns timestamp
+    return null;
+  }
+}
+
+/** An async byte iterator that can look ahead without consuming. */
+class Peekable implements AsyncIterable<Buffer> {
+  private readonly head: Buffer[] = [];
+  private headLen = 0;
+  ended = false;
+
+  constructor(
+    readonly name: string,
+    private readonly it: AsyncIterator<Buffer>,
+    readonly close: () => void,
+  ) {}
+
+  /** At least n bytes from the start (fewer only at the end of input), without consuming them. */
+  async peek(n: number): Promise<Buffer> {
+    while (this.headLen < n && !this.ended) {
+      const next = await this.pull();
+      if (next === null) break;
+      this.head.push(next);
+      this.headLen += next.length;
+    }
+    return Buffer.concat(this.head, this.headLen);
+  }
+
+  private async pull(): Promise<Buffer | null> {
+    try {
+      const r = await this.it.next();
+      if (r.done) {
+        this.ended = true;
+        return null;
+      }
+      return typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+    } catch (e) {
+      throw readProblem(this.name, e);
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    while (this.head.length > 0) {
+      this.headLen -= this.head[0]!.length;
+      yield this.head.shift()!;
+    }
+    for (;;) {
+      const next = await this.pull();
+      if (next === null) return;
+      yield next;
+    }
+  }
+}
+
+/** A gzip stream that ends early is a truncated input, not a failure. */
+class TruncatedGzip extends Error {}
+
+function readProblem(name: string, e: unknown): Error {
+  const err = e as NodeJS.ErrnoException;
+  if (err instanceof RuntimeError || err instanceof TruncatedGzip) return err;
+  if (err?.code === 'Z_BUF_ERROR') return new TruncatedGzip();
+  if (typeof err?.code === 'string' && err.code.startsWith('Z_')) {
+    return new RuntimeError(`${name}: corrupt gzip data (${err.message})`);
+  }
+  if (err?.code) return new RuntimeError(`${name}: ${fileProblem(err)}`);
+  return new RuntimeError(`${name}: ${err?.message ?? String(e)}`);
+}
+
+class StreamSource implements ResultSource {
+  truncatedBytes = 0;
+  truncated = false;
+  private used = false;
+
+  constructor(
+    readonly name: string,
+    readonly format: ResultFormat,
+    readonly gzip: boolean,
+    private readonly bytes: Peekable,
+    private readonly decoder: ChunkDecoder,
+  ) {}
+
+  get meta(): RunMeta {
+    return this.decoder.meta;
+  }
+
+  close(): void {
+    this.bytes.close();
+  }
+
+  async *batches(): AsyncIterable<Result[]> {
+    if (this.used) throw new Error(`${this.name}: results can be read only once`);
+    this.used = true;
+    let out: Result[] = [];
+    try {
+      try {
+        for await (const chunk of this.bytes) {
+          this.decoder.push(chunk, out);
+          if (out.length > 0) {
+            yield out;
+            out = [];
+          }
+        }
+      } catch (e) {
+        if (!(e instanceof TruncatedGzip)) throw e;
+        this.truncated = true;
+      }
+      this.decoder.finish?.(out);
+      if (out.length > 0) yield out;
+      this.truncatedBytes = this.decoder.end();
+      if (this.truncatedBytes > 0) this.truncated = true;
+    } finally {
+      this.bytes.close();
+    }
+  }
+}
+
+export interface ReadMetricsOptions {
+  /** The stream '-' reads (process.stdin by default). */
+  stdin?: NodeJS.ReadableStream;
+  /** Called with every batch after it has been added to the metrics. */
+  onBatch?: (batch: Result[], source: ResultSource) => void;
+  /** Called once per input, after it is opened and before it is read. */
+  onOpen?: (source: ResultSource) => void;
+  /** Accumulate into this Metrics (e.g. one a rolling report reads while the inputs are still open). */
+  into?: Metrics;
+  /** Stop reading when aborted: what was read so far stays in the metrics. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Reads one or more inputs (stdin when `paths` is empty) into one Metrics. All inputs are opened
+ * (and their formats detected) before any is read, so a bad path fails fast.
+ */
+export async function readMetrics(
+  paths: string[],
+  opts: ReadMetricsOptions = {},
+): Promise<{ metrics: Metrics; sources: ResultSource[] }> {
+  const metrics = opts.into ?? new Metrics();
+  const sources: ResultSource[] = [];
+  const signal = opts.signal;
+  const stop = () => {
+    for (const s of sources) s.close();
+  };
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    try {
+      for (const p of paths.length > 0 ? paths : ['-']) {
+        if (signal?.aborted) break;
+        const src = await openResults(p, opts.stdin);
+        sources.push(src);
+        opts.onOpen?.(src);
+      }
+    } catch (e) {
+      stop();
+      if (signal?.aborted) return { metrics, sources };
+      throw e;
+    }
+    for (const src of sources) {
+      if (signal?.aborted) break;
+      try {
+        for await (const batch of src.batches()) {
+          for (let i = 0; i < batch.length; i++) metrics.add(batch[i]!);
+          opts.onBatch?.(batch, src);
+          if (signal?.aborted) break;
+        }
+      } catch (e) {
+        if (!signal?.aborted) throw e;
+      }
+    }
+  } finally {
+    signal?.removeEventListener('abort', stop);
+  }
+  return { metrics, sources };
+}
