@@ -1,0 +1,20 @@
+import type { Pacer, PacerSpec } from './pacer.js';
+import { constantPacer } from './constant.js';
+import { linearPacer } from './linear.js';
+import { sinePacer } from './sine.js';
+
+export { type Pacer, type PacerSpec, countBefore, meanRate } from './pacer.js';
+export { parseRate, formatRate } from './rate.js';
+export { constantPacer, linearPacer, sinePacer };
+
+/** Rebuilds a pacer from its spec (how worker threads receive the shared schedule). */
+export function pacerFromSpec(s: PacerSpec): Pacer {
+  switch (s.kind) {
+    case 'constant':
+      return constantPacer(s.perSec);
+    case 'linear':
+      return linearPacer(s.fromPerSec, s.toPerSec, s.rampNs);
+    case 'sine':
+      return sinePacer(s.meanPerSec, s.ampPerSec, s.periodNs);
+  }
+}
