@@ -1,5 +1,4 @@
 import type { Profile } from 'pprof-format';
-import type { ContentionEntry } from '../profile/contention.js';
 import { wallClockNs } from './clock.js';
 
 /**
@@ -11,12 +10,10 @@ import { wallClockNs } from './clock.js';
  * as `tailprobe/sync`), and only when one of these endpoints is asked for.
  */
 
-interface SyncModule {
-  contentionSnapshot(): { enabled: boolean; since: bigint; block: ContentionEntry[]; mutex: ContentionEntry[] };
-  setContentionProfiling?(on: boolean): void;
-}
+type SyncModule = Pick<typeof import('../sync/index.js'), 'contentionSnapshot' | 'setContentionProfiling'>;
 
-// A variable specifier: the locks are an optional part of the package as far as the agent goes.
+// Loaded only when a contention profile is asked for or the agent starts; a variable specifier
+// keeps the agent working in a build without the locks.
 const SYNC_MODULE = '../sync/index.js';
 let syncModule: Promise<SyncModule | null> | null = null;
 

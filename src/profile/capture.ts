@@ -4,7 +4,8 @@ import { gzipSync } from 'node:zlib';
 import type { Profile } from 'pprof-format';
 import { RuntimeError, UsageError } from '../errors.js';
 import { fetchProfile, PROFILE_TYPES, probeServer, profileRequestPath, type ProfileType, type ServerInfo } from './fetch.js';
-import { isGzip } from './parse.js';
+import { encodeProfile } from './builder.js';
+import { isGzip, str } from './parse.js';
 
 /**
  * Capturing several profiles from one service at once, under load: the heart of `tailprobe profile`
@@ -68,6 +69,15 @@ function queues(types: ProfileType[], server: ServerInfo['kind']): ProfileType[]
   return heapLike.length ? [heapLike, ...rest] : rest;
 }
 
+/** Makes `type` the profile's default sample type; true if that changed anything. */
+function preferSampleType(p: Profile, type: string): boolean {
+  if (str(p, p.defaultSampleType) === type) return false;
+  const i = p.stringTable.strings.indexOf(type);
+  if (i < 0 || !p.sampleType.some((t) => Number(t.type) === i)) return false;
+  p.defaultSampleType = i;
+  return true;
+}
+
 /** Captures the profiles, writes `<outDir>/<type>.pb.gz`, and returns them parsed. */
 export async function captureProfiles(opts: CaptureOptions): Promise<CapturedProfile[]> {
   if (!(opts.seconds > 0)) throw new UsageError(`profile window must be at least 1s (got ${opts.seconds})`);
@@ -83,8 +93,13 @@ export async function captureProfiles(opts: CaptureOptions): Promise<CapturedPro
     try {
       const { bytes, profile } = await fetchProfile(url, { ...http, timeoutMs });
       const file = join(opts.outDir, `${type}.pb.gz`);
-      // Always gzipped on disk, as Go writes them, whatever the server sent.
-      await writeFile(file, isGzip(bytes) ? bytes : gzipSync(bytes));
+      if (type === 'allocs' && preferSampleType(profile, 'alloc_space')) {
+        // Go's delta profiles (allocs?seconds=N) lose the allocs default: show allocation, not in-use.
+        await writeFile(file, encodeProfile(profile));
+      } else {
+        // Always gzipped on disk, as Go writes them, whatever the server sent.
+        await writeFile(file, isGzip(bytes) ? bytes : gzipSync(bytes));
+      }
       const c: CapturedProfile = { type, file, profile, url };
       captured.push(c);
       opts.onProfile?.(c);

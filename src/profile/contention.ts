@@ -25,6 +25,8 @@ export interface ContentionEntry {
   lockName: string;
   count: number;
   delayNs: number;
+  /** RWMutex side ('read' or 'write'); a Mutex is 'write'. */
+  mode?: 'read' | 'write';
 }
 
 export function contentionFrame(f: ContentionFrame): Frame {
@@ -64,14 +66,17 @@ export function contentionToPprof(records: ContentionEntry[], opts: ContentionCo
   for (const r of nonEmpty) {
     const stack = r.stack.map((f) => b.location(contentionFrame(f)));
     if (stack.length === 0) stack.push(b.location({ name: `(lock ${r.lockName || 'unnamed'})`, file: '', line: 0 }));
-    b.sample(stack, [r.count, r.delayNs], r.lockName ? { lock: r.lockName } : undefined);
+    const labels: Record<string, string> = {};
+    if (r.lockName) labels.lock = r.lockName;
+    if (r.mode) labels.mode = r.mode;
+    b.sample(stack, [r.count, r.delayNs], labels);
   }
   return b.build();
 }
 
 /** Key of a record for deltas: same lock, same stack. */
 export function contentionKey(r: ContentionEntry): string {
-  return `${r.lockName}\0${r.stack.map((f) => `${f.functionName}@${f.file}:${f.line}:${f.column}`).join('|')}`;
+  return `${r.lockName}\0${r.mode ?? ''}\0${r.stack.map((f) => `${f.functionName}@${f.file}:${f.line}:${f.column}`).join('|')}`;
 }
 
 /** Records of `after` minus those of `before` (what happened in between); zero rows dropped. */
@@ -81,9 +86,11 @@ export function contentionDelta(before: ContentionEntry[], after: ContentionEntr
   const out: ContentionEntry[] = [];
   for (const r of after) {
     const b = base.get(contentionKey(r));
-    const count = r.count - (b?.count ?? 0);
-    const delayNs = r.delayNs - (b?.delayNs ?? 0);
-    if (count !== 0 || delayNs !== 0) out.push({ ...r, count, delayNs });
+    // Snapshots scale sampled stacks to each lock's totals, so a row can shrink slightly between
+    // two of them: clamp at zero rather than report negative waits.
+    const count = Math.max(0, r.count - (b?.count ?? 0));
+    const delayNs = Math.max(0, r.delayNs - (b?.delayNs ?? 0));
+    if (count > 0 || delayNs > 0) out.push({ ...r, count, delayNs });
   }
   return out;
 }

@@ -1,5 +1,6 @@
 import type { Profile } from 'pprof-format';
 import { formatDuration } from '../units/duration.js';
+import { int64 } from './parse.js';
 import { forEachStack, formatValue, sampleTypeInfo } from './top.js';
 import { runtimeShare, topFunction, profileKind } from './summary.js';
 
@@ -72,7 +73,7 @@ export function flameGraphHtml(p: Profile, opts: FlameOptions = {}): string {
     const top = topFunction(p, t.type);
     return top ? `top: ${top.name}, ${formatValue(top.value, top.unit)} (${(100 * top.fraction).toFixed(1)}%)` : '';
   })();
-  const dur = Number(p.durationNanos);
+  const dur = int64(p.durationNanos);
   const title = opts.title ?? `${kind === 'other' ? 'profile' : kind} flame graph`;
   const subtitle = [
     `${t.type} (${t.unit})`,

@@ -98,6 +98,16 @@ export function parseV8Json(bytes: Uint8Array, source: string): Profile {
   throw new RuntimeError(`${source}: JSON but not a V8 CPU profile (nodes) or heap sampling profile (head)`);
 }
 
+/**
+ * A profile number as a JS number. pprof values are int64; the decoder returns the wide ones as
+ * unsigned bigints, so the negative values of Go's delta profiles (heap?seconds=N) come back as
+ * ~2^64 unless reinterpreted here.
+ */
+export function int64(v: number | bigint | undefined): number {
+  if (v === undefined) return 0;
+  return typeof v === 'bigint' ? Number(BigInt.asIntN(64, v)) : v;
+}
+
 /** A string from the profile's table. */
 export function str(p: Profile, index: unknown): string {
   return p.stringTable.strings[Number(index)] ?? '';

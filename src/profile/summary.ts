@@ -130,14 +130,24 @@ export interface TopFunction {
 }
 
 /**
- * The function that owns the most of the profile's default sample type, charging each sample to its
- * first frame outside the runtime (for Go block/mutex profiles: the caller of Lock, not Lock).
+ * The profiler watching itself: Go's pprof handlers wait (block profile) and work (CPU) while they
+ * serve the very profile being read. Such samples are left out of findings (not of top tables).
+ */
+function isProfilerSample(stack: Array<{ name: string }>): boolean {
+  return stack.some((f) => f.name.startsWith('net/http/pprof.') || f.name.startsWith('runtime/pprof.'));
+}
+
+/**
+ * The function that owns the most of a sample type (the profile's default when absent), charging
+ * each sample to its first frame outside the runtime (for Go block/mutex profiles: the caller of
+ * Lock, not Lock).
  */
 export function topFunction(p: Profile, sampleType?: string): TopFunction | null {
   const t = sampleTypeInfo(p, sampleType);
   const by = new Map<string, { name: string; file: string; value: number }>();
   let total = 0;
   forEachStack(p, t.index, (stack, v) => {
+    if (isProfilerSample(stack)) return;
     total += v;
     const f = stack.find((x) => !isMachinery(x.name)) ?? stack[0];
     if (!f) return;
@@ -147,7 +157,7 @@ export function topFunction(p: Profile, sampleType?: string): TopFunction | null
   });
   let best: { name: string; file: string; value: number } | null = null;
   for (const r of by.values()) if (!best || r.value > best.value) best = r;
-  if (!best || total === 0) return null;
+  if (!best || total <= 0 || best.value <= 0) return null;
   return { ...best, fraction: best.value / total, type: t.type, unit: t.unit };
 }
 
@@ -177,8 +187,17 @@ export function headline(p: Profile, kind = profileKind(p)): string {
     const comments = p.comment.map((c) => str(p, c)).filter((c) => c.startsWith('tailprobe: empty'));
     return comments[0]?.replace(/^tailprobe: /, '') ?? `no samples in this ${kind} profile`;
   }
-  const v = `${formatValue(top.value, top.unit)} (${fmtPct(top.fraction)} of ${top.type})`;
-  if (kind === 'heap' || kind === 'allocs') return `top allocating function: ${top.name}, ${v}`;
+  const describe = (x: TopFunction) => `${x.name}, ${formatValue(x.value, x.unit)} (${fmtPct(x.fraction)} of ${x.type})`;
+  const v = describe(top).slice(top.name.length + 2);
+  if (kind === 'heap' || kind === 'allocs') {
+    const types = p.sampleType.map((t) => str(p, t.type));
+    // Go's heap profiles carry both views: what is live (the default) and what was allocated.
+    if (kind === 'heap' && top.type === 'inuse_space' && types.includes('alloc_space')) {
+      const alloc = topFunction(p, 'alloc_space');
+      return `most memory in use: ${describe(top)}${alloc ? `; top allocating function: ${describe(alloc)}` : ''}`;
+    }
+    return `top allocating function: ${describe(top)}`;
+  }
   if (kind === 'block' || kind === 'mutex') {
     const locks = labelTotals(p, 'lock', defaultSampleIndex(p));
     const lock = locks[0] ? `; most contended lock: "${locks[0].value}"` : '';

@@ -1,6 +1,6 @@
 import type { Profile } from 'pprof-format';
 import { formatDuration } from '../units/duration.js';
-import { str } from './parse.js';
+import { int64, str } from './parse.js';
 
 /**
  * The `go tool pprof -top` view: functions by flat value (their own) and cumulative value (theirs
@@ -57,7 +57,10 @@ function locationFunctions(p: Profile): Map<number, Array<{ key: string; name: s
   const locs = new Map<number, Array<{ key: string; name: string; file: string }>>();
   for (const l of p.location) {
     const frames = l.line.map((ln) => fns.get(Number(ln.functionId))).filter((x) => x !== undefined);
-    if (frames.length === 0) frames.push({ key: `0x${Number(l.address).toString(16)}`, name: `0x${Number(l.address).toString(16)}`, file: '' });
+    if (frames.length === 0) {
+      const hex = `0x${BigInt(l.address).toString(16)}`;
+      frames.push({ key: hex, name: hex, file: '' });
+    }
     locs.set(Number(l.id), frames);
   }
   return locs;
@@ -75,12 +78,12 @@ export function forEachStack(
   const locs = locationFunctions(p);
   const stack: Array<{ key: string; name: string; file: string }> = [];
   for (const s of p.sample) {
-    const v = Number(s.value[sampleIndex] ?? 0);
+    const v = int64(s.value[sampleIndex]);
     if (v === 0) continue;
     stack.length = 0;
     for (const id of s.locationId) for (const f of locs.get(Number(id)) ?? []) stack.push(f);
     const labels = new Map<string, string>();
-    for (const l of s.label) labels.set(str(p, l.key), Number(l.str) ? str(p, l.str) : String(l.num));
+    for (const l of s.label) labels.set(str(p, l.key), Number(l.str) ? str(p, l.str) : String(int64(l.num)));
     fn(stack, v, labels);
   }
 }
@@ -177,7 +180,7 @@ export function topTable(p: Profile, opts: TopOptions = {}): string {
   const shownFlat = shown.reduce((s, r) => s + r.flat, 0);
   const out: string[] = [];
   out.push(`Type: ${t.type}`);
-  const dur = Number(p.durationNanos);
+  const dur = int64(p.durationNanos);
   if (dur > 0) out.push(`Duration: ${formatDuration(roundSig(dur))}, Total ${t.type} = ${fmt(total)}`);
   if (rows.length === 0) {
     out.push('(no samples)');
