@@ -1,0 +1,206 @@
+import { LockReleaseError, LockTimeoutError, type Release } from './dispose.js';
+import { profiler, recordEvent, sampleStack, type LockTotals } from './contention.js';
+import type { StackFrame } from './stack.js';
+
+export interface LockOptions {
+  /** Give up waiting when this signal aborts: the promise rejects with `signal.reason`. */
+  signal?: AbortSignal;
+  /** Give up waiting after this many milliseconds: the promise rejects with a LockTimeoutError. */
+  timeoutMs?: number;
+}
+
+type Mode = 'read' | 'write';
+
+/** A queued acquisition. A doubly linked node, so an aborted waiter leaves the queue in O(1). */
+interface Waiter {
+  write: boolean;
+  resolve: (r: Release) => void;
+  reject: (e: unknown) => void;
+  prev: Waiter | null;
+  next: Waiter | null;
+  /** Still in the queue (false once granted, timed out or aborted: exactly one of those happens). */
+  queued: boolean;
+  enqueuedMs: number;
+  /** The waiter's call site, when profiling was on and the stack budget allowed. */
+  stack: StackFrame[] | null;
+  /** Whether profiling was on when the wait began (a wait is recorded only if it was). */
+  profiled: boolean;
+  timer: ReturnType<typeof setTimeout> | null;
+  signal: AbortSignal | null;
+  onAbort: (() => void) | null;
+}
+
+/**
+ * The queue and hand-off logic shared by Mutex (writers only) and RWMutex.
+ *
+ * Fairness is FIFO with direct hand-off: a released lock goes to the head of the queue, never to
+ * whoever asks next, and nobody is granted past a non-empty queue (not even by tryLock). A run of
+ * readers at the head is granted together; a writer in the queue therefore blocks every reader that
+ * arrives after it (writer preference, so writers cannot starve under a stream of readers), and the
+ * readers queued behind a writer go together right after it (so readers cannot starve either).
+ *
+ * Invariant (no lost wake-ups): whenever the state changes (a release, a waiter leaving the queue),
+ * `drain()` runs and grants the head of the queue for as long as it is grantable. So the queue is
+ * never non-empty while its head could hold the lock.
+ */
+export class LockCore {
+  writer = false;
+  readers = 0;
+  private head: Waiter | null = null;
+  private tail: Waiter | null = null;
+  waiting = 0;
+  /** performance.now() when the current contention episode (queue non-empty) began; 0 if none. */
+  private contendedSinceMs = 0;
+  private totalsGen = -1;
+  private totals: Record<'block' | 'mutex', Record<Mode, LockTotals | null>> = {
+    block: { read: null, write: null },
+    mutex: { read: null, write: null },
+  };
+
+  constructor(readonly name: string) {}
+
+  canGrant(write: boolean): boolean {
+    if (this.head !== null) return false;
+    return write ? !this.writer && this.readers === 0 : !this.writer;
+  }
+
+  tryAcquire(write: boolean): Release | null {
+    if (!this.canGrant(write)) return null;
+    this.take(write);
+    return this.makeRelease(write, 0);
+  }
+
+  /** `caller` is the public method on the stack: it and what it calls are left out of stacks. */
+  acquire(write: boolean, opts: LockOptions | undefined, caller: Function): Promise<Release> {
+    const signal = opts?.signal ?? null;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.canGrant(write)) {
+      this.take(write);
+      return Promise.resolve(this.makeRelease(write, 0));
+    }
+    const timeoutMs = opts?.timeoutMs;
+    if (timeoutMs !== undefined && !(timeoutMs >= 0)) {
+      return Promise.reject(new RangeError(`timeoutMs must be >= 0, got ${timeoutMs}`));
+    }
+    return new Promise<Release>((resolve, reject) => {
+      const now = performance.now();
+      const profiled = profiler.enabled;
+      const w: Waiter = {
+        write,
+        resolve,
+        reject,
+        prev: this.tail,
+        next: null,
+        queued: true,
+        enqueuedMs: now,
+        stack: profiled ? sampleStack(now, caller) : null,
+        profiled,
+        timer: null,
+        signal,
+        onAbort: null,
+      };
+      if (this.tail === null) {
+        this.head = w;
+        this.contendedSinceMs = now;
+      } else this.tail.next = w;
+      this.tail = w;
+      this.waiting++;
+      if (signal !== null) {
+        w.onAbort = () => this.abandon(w, signal.reason);
+        signal.addEventListener('abort', w.onAbort, { once: true });
+      }
+      if (timeoutMs !== undefined) {
+        w.timer = setTimeout(() => this.abandon(w, new LockTimeoutError(this.name, write ? 'write' : 'read', timeoutMs)), timeoutMs);
+      }
+    });
+  }
+
+  private take(write: boolean): void {
+    if (write) this.writer = true;
+    else this.readers++;
+  }
+
+  private unlink(w: Waiter): void {
+    w.queued = false;
+    if (w.prev !== null) w.prev.next = w.next;
+    else this.head = w.next;
+    if (w.next !== null) w.next.prev = w.prev;
+    else this.tail = w.prev;
+    w.prev = w.next = null;
+    this.waiting--;
+    if (w.timer !== null) {
+      clearTimeout(w.timer);
+      w.timer = null;
+    }
+    if (w.onAbort !== null) {
+      w.signal!.removeEventListener('abort', w.onAbort);
+      w.onAbort = null;
+    }
+    if (this.head === null) this.contendedSinceMs = 0;
+  }
+
+  /** A waiter gives up (timeout or abort). It may have been the one blocking those behind it. */
+  private abandon(w: Waiter, reason: unknown): void {
+    if (!w.queued) return; // already granted: the grant won the race, the caller holds the lock
+    this.unlink(w);
+    w.reject(reason);
+    this.drain();
+  }
+
+  /** Grants the head of the queue for as long as it can hold the lock. */
+  private drain(): void {
+    while (this.head !== null) {
+      const w = this.head;
+      if (w.write) {
+        if (this.writer || this.readers > 0) return;
+        this.unlink(w);
+        this.writer = true;
+        this.grant(w);
+        return;
+      }
+      if (this.writer) return;
+      this.unlink(w);
+      this.readers++;
+      this.grant(w);
+    }
+  }
+
+  private grant(w: Waiter): void {
+    const now = performance.now();
+    if (w.profiled && profiler.enabled) {
+      recordEvent(this.totalsOf('block', w.write ? 'write' : 'read'), Math.round((now - w.enqueuedMs) * 1e6), w.stack);
+    }
+    w.resolve(this.makeRelease(w.write, now));
+  }
+
+  private release(write: boolean, grantedMs: number, releaseFn: Function): void {
+    if (write) this.writer = false;
+    else this.readers--;
+    // Someone is waiting: this hold was contended from max(grant, start of the contention episode).
+    if (this.head !== null && profiler.enabled) {
+      const now = performance.now();
+      const from = grantedMs > this.contendedSinceMs ? grantedMs : this.contendedSinceMs;
+      recordEvent(this.totalsOf('mutex', write ? 'write' : 'read'), Math.round((now - from) * 1e6), sampleStack(now, releaseFn));
+    }
+    this.drain();
+  }
+
+  private makeRelease(write: boolean, grantedMs: number): Release {
+    let released = false;
+    const release = (): void => {
+      if (released) throw new LockReleaseError(this.name, write ? 'write' : 'read');
+      released = true;
+      this.release(write, grantedMs, release);
+    };
+    (release as Release)[Symbol.dispose] = release;
+    return release as Release;
+  }
+
+  private totalsOf(kind: 'block' | 'mutex', mode: Mode): LockTotals {
+    if (this.totalsGen !== profiler.generation) {
+      this.totals = { block: { read: null, write: null }, mutex: { read: null, write: null } };
+      this.totalsGen = profiler.generation;
+    }
+    return (this.totals[kind][mode] ??= profiler.totalsFor(kind, this.name, mode));
+  }
+}
