@@ -40,7 +40,8 @@ export interface DownsampledPoints {
 }
 
 const INITIAL_COLUMN_NS = 1e6;
-const ROW_STRIDE = 1024;
+/** Latencies above 10^12.6 ns (an hour) share the top row. */
+const MAX_LOG10_NS = 12.6;
 
 /** One class of points (successes or errors): exact list first, then the grid. */
 export class PointGrid {
@@ -54,24 +55,30 @@ export class PointGrid {
   private rawL: Float64Array | null = new Float64Array(256);
   private rawN = 0;
 
-  // Grid mode: cell key -> slot; slot arrays hold the kept (slowest) point of the cell.
+  // Grid mode. The grid is a dense window of `span` columns x `rows` rows starting at column
+  // `colBase`; `slotOf` maps a cell to its slot in the compact cellT/cellL arrays (-1: empty),
+  // which hold the kept (slowest) point of each occupied cell. Dense arrays keep the per-point
+  // cost to a few array reads, whatever the number of points.
+  private readonly rows: number;
+  private readonly span: number;
   private colWidth = INITIAL_COLUMN_NS;
+  private colBase = 0;
   private colLo = 0;
   private colHi = -1;
-  private cells = new Map<number, number>();
+  private slotOf: Int32Array | null = null;
   private cellT = new Float64Array(0);
   private cellL = new Float64Array(0);
   private cellN = 0;
-  // Per column: the fastest point (the lower edge of the band).
-  private mins = new Map<number, number>();
-  private minT = new Float64Array(0);
-  private minL = new Float64Array(0);
-  private minN = 0;
+  // Per column of the window: the fastest point (the lower edge of the band); NaN latency = none.
+  private minT: Float64Array | null = null;
+  private minL: Float64Array | null = null;
 
   constructor(opts: DownsampleOptions = {}) {
     this.columns = Math.max(1, Math.floor(opts.columns ?? 2000));
     this.rowsPerDecade = Math.min(100, Math.max(1, opts.rowsPerDecade ?? 40));
     this.exactLimit = Math.max(0, Math.floor(opts.exactLimit ?? 100_000));
+    this.rows = Math.ceil(MAX_LOG10_NS * this.rowsPerDecade) + 1;
+    this.span = 2 * this.columns;
   }
 
   get seen(): number {
@@ -103,19 +110,22 @@ export class PointGrid {
   /** The kept points, sorted by time. */
   points(): PointSet {
     if (this.rawT !== null) return sortByTime(this.rawT.subarray(0, this.rawN), this.rawL!.subarray(0, this.rawN));
-    const n = this.cellN + this.minN;
+    const n = this.cellN + this.span;
     const t = new Float64Array(n);
     const l = new Float64Array(n);
     t.set(this.cellT.subarray(0, this.cellN));
     l.set(this.cellL.subarray(0, this.cellN));
     let k = this.cellN;
-    for (let i = 0; i < this.minN; i++) {
-      // A column's min is usually also its lowest cell's max (one request in the cell): skip duplicates.
-      const row = this.rowOf(this.minL[i]!);
-      const slot = this.cells.get(this.cellKey(Math.floor(this.minT[i]! / this.colWidth), row));
-      if (slot !== undefined && this.cellT[slot] === this.minT[i] && this.cellL[slot] === this.minL[i]) continue;
-      t[k] = this.minT[i]!;
-      l[k] = this.minL[i]!;
+    const minT = this.minT!;
+    const minL = this.minL!;
+    for (let i = 0; i < this.span; i++) {
+      const ml = minL[i]!;
+      if (Number.isNaN(ml)) continue;
+      // A column's min is often also its lowest cell's max (one request in the cell): skip duplicates.
+      const slot = this.slotOf![i * this.rows + this.rowOf(ml)]!;
+      if (slot >= 0 && this.cellT[slot] === minT[i] && this.cellL[slot] === ml) continue;
+      t[k] = minT[i]!;
+      l[k] = ml;
       k++;
     }
     return sortByTime(t.subarray(0, k), l.subarray(0, k));
@@ -137,79 +147,88 @@ export class PointGrid {
     const n = this.rawN;
     this.rawT = this.rawL = null;
     this.rawN = 0;
+    this.slotOf = new Int32Array(this.span * this.rows).fill(-1);
+    this.minT = new Float64Array(this.span);
+    this.minL = new Float64Array(this.span).fill(NaN);
     for (let i = 0; i < n; i++) this.addToGrid(t[i]!, l[i]!);
   }
 
   private rowOf(latency: number): number {
     const r = Math.floor(Math.log10(latency > 1 ? latency : 1) * this.rowsPerDecade);
-    return r < ROW_STRIDE ? r : ROW_STRIDE - 1;
-  }
-
-  private cellKey(col: number, row: number): number {
-    return col * ROW_STRIDE + row;
+    return r < this.rows ? r : this.rows - 1;
   }
 
   private addToGrid(t: number, latency: number): void {
     let col = Math.floor(t / this.colWidth);
     if (this.colHi < this.colLo) {
-      this.colLo = this.colHi = col;
-    } else if (col < this.colLo || col > this.colHi) {
-      while (Math.max(this.colHi, col) - Math.min(this.colLo, col) >= 2 * this.columns) {
-        this.coarsen();
-        col = Math.floor(t / this.colWidth);
-      }
-      if (col < this.colLo) this.colLo = col;
-      if (col > this.colHi) this.colHi = col;
+      this.colLo = this.colHi = this.colBase = col;
+    } else if (col < this.colBase || col >= this.colBase + this.span) {
+      this.makeRoomFor(t);
+      col = Math.floor(t / this.colWidth);
     }
-    this.keepMax(this.cellKey(col, this.rowOf(latency)), t, latency);
-    this.keepMin(col, t, latency);
+    if (col < this.colLo) this.colLo = col;
+    if (col > this.colHi) this.colHi = col;
+    const c = col - this.colBase;
+    const row = this.rowOf(latency);
+    this.keepMax(c * this.rows + row, t, latency);
+    const ml = this.minL![c]!;
+    if (!(latency >= ml)) {
+      // NaN (no min yet) fails every comparison, so the first point of a column lands here too.
+      this.minT![c] = t;
+      this.minL![c] = latency;
+    }
   }
 
-  private keepMax(key: number, t: number, latency: number): void {
-    const slot = this.cells.get(key);
-    if (slot === undefined) {
+  private keepMax(cell: number, t: number, latency: number): void {
+    const slot = this.slotOf![cell]!;
+    if (slot < 0) {
       if (this.cellN === this.cellT.length) [this.cellT, this.cellL] = grow2(this.cellT, this.cellL);
       this.cellT[this.cellN] = t;
       this.cellL[this.cellN] = latency;
-      this.cells.set(key, this.cellN++);
+      this.slotOf![cell] = this.cellN++;
     } else if (latency > this.cellL[slot]!) {
       this.cellT[slot] = t;
       this.cellL[slot] = latency;
     }
   }
 
-  private keepMin(col: number, t: number, latency: number): void {
-    const slot = this.mins.get(col);
-    if (slot === undefined) {
-      if (this.minN === this.minT.length) [this.minT, this.minL] = grow2(this.minT, this.minL);
-      this.minT[this.minN] = t;
-      this.minL[this.minN] = latency;
-      this.mins.set(col, this.minN++);
-    } else if (latency < this.minL[slot]!) {
-      this.minT[slot] = t;
-      this.minL[slot] = latency;
+  /**
+   * A point outside the window: widen the columns (doubling, so each new column is two old ones)
+   * until the whole span fits, then move the window over it, and re-file the kept points.
+   */
+  private makeRoomFor(t: number): void {
+    let col = Math.floor(t / this.colWidth);
+    while (Math.max(this.colHi, col) - Math.min(this.colLo, col) + 1 > this.span) {
+      this.colWidth *= 2;
+      this.colLo = Math.floor(this.colLo / 2);
+      this.colHi = Math.floor(this.colHi / 2);
+      col = Math.floor(t / this.colWidth);
     }
-  }
-
-  /** Doubles the column width, folding each pair of columns into one (max per cell, min per column). */
-  private coarsen(): void {
-    this.colWidth *= 2;
-    this.colLo = Math.floor(this.colLo / 2);
-    this.colHi = Math.floor(this.colHi / 2);
+    const lo = Math.min(this.colLo, col);
+    const hi = Math.max(this.colHi, col);
+    // Room to grow on the side the new point came from: results mostly arrive in time order.
+    this.colBase = col >= this.colLo ? lo : hi - this.span + 1;
     const [ct, cl, cn] = [this.cellT, this.cellL, this.cellN];
-    this.cells = new Map();
+    const [mt, ml] = [this.minT!, this.minL!];
+    this.slotOf!.fill(-1);
     this.cellT = new Float64Array(ct.length);
     this.cellL = new Float64Array(cl.length);
     this.cellN = 0;
+    this.minT = new Float64Array(this.span);
+    this.minL = new Float64Array(this.span).fill(NaN);
     for (let i = 0; i < cn; i++) {
-      this.keepMax(this.cellKey(Math.floor(ct[i]! / this.colWidth), this.rowOf(cl[i]!)), ct[i]!, cl[i]!);
+      const c = Math.floor(ct[i]! / this.colWidth) - this.colBase;
+      this.keepMax(c * this.rows + this.rowOf(cl[i]!), ct[i]!, cl[i]!);
     }
-    const [mt, ml, mn] = [this.minT, this.minL, this.minN];
-    this.mins = new Map();
-    this.minT = new Float64Array(mt.length);
-    this.minL = new Float64Array(ml.length);
-    this.minN = 0;
-    for (let i = 0; i < mn; i++) this.keepMin(Math.floor(mt[i]! / this.colWidth), mt[i]!, ml[i]!);
+    for (let i = 0; i < mt.length; i++) {
+      const l = ml[i]!;
+      if (Number.isNaN(l)) continue;
+      const c = Math.floor(mt[i]! / this.colWidth) - this.colBase;
+      if (!(l >= this.minL[c]!)) {
+        this.minT[c] = mt[i]!;
+        this.minL[c] = l;
+      }
+    }
   }
 }
 

@@ -38,12 +38,11 @@ export function encodeRun(run: RunPlot): object {
   const m = run.metrics;
   const durNs = Math.max(1e6, m.requests > 0 ? Number(m.latest - run.t0) : 0);
   const s = run.series;
-  const x = new Float64Array(s.start.length);
-  for (let i = 0; i < x.length; i++) {
-    // Centre of the part of the bucket the run covered (the last one is usually partial).
-    const covered = Math.max(0, Math.min(s.bucketNs, durNs - s.start[i]!));
-    x[i] = s.start[i]! + covered / 2;
-  }
+  // Bucket starts (the first may begin before t0 when a result was scheduled before the run's
+  // recorded start: clamp), and where the last bucket's step ends (the run rarely fills it).
+  const x = Array.from(s.start, (v) => Math.max(0, v));
+  const n = x.length;
+  const endNs = n ? Math.max(x[n - 1]!, Math.min(s.start[n - 1]! + s.bucketNs, durNs)) : 0;
   return {
     name: run.name,
     source: run.source,
@@ -58,6 +57,7 @@ export function encodeRun(run: RunPlot): object {
     series: {
       bucketS: s.bucketNs * NS_PER_S,
       x: f64(x, NS_PER_S),
+      endS: endNs * NS_PER_S,
       p50: f32(s.p50, NS_PER_MS),
       p99: f32(s.p99, NS_PER_MS),
       p999: f32(s.p999, NS_PER_MS),

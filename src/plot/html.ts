@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeRun, encodeSweep } from './encode.js';
 import type { RunPlot } from './run.js';
-import { escapeHtml, parametersTable, summaryTable, sweepTable } from './summary.js';
+import { escapeHtml, parametersTable, summaryTable, sweepTable, warningsHtml } from './summary.js';
 import type { SweepPlot } from './sweep.js';
 
 /**
@@ -62,11 +62,12 @@ export function renderPlotHtml(runs: RunPlot[], sweep: SweepPlot | null, opts: R
     .filter(Boolean)
     .join(' · ');
   const tables = runs.length
-    ? `<section class="summary"><h2>Summary</h2><p class="note">The numbers of <code>tailprobe report</code>, from HDR histograms of every request.</p>
-${summaryTable(runs)}
-<details class="params" open><summary>Run parameters</summary>
-${parametersTable(runs)}
-</details></section>`
+    ? `<section class="summary"><div class="tables">
+<div><h2>Summary</h2><p class="note">As <code>tailprobe report</code> prints them: HDR histograms of every request.</p>
+${warningsHtml(runs)}${summaryTable(runs)}</div>
+<div><h2>Run parameters</h2><p class="note">From the results file${runs.length > 1 ? 's' : ''}.</p>
+${parametersTable(runs)}</div>
+</div></section>`
     : '';
   return `<!doctype html>
 <html lang="en">
@@ -112,12 +113,12 @@ th, td { padding: 3px 12px 3px 0; text-align: left; vertical-align: top; }
 thead th { border-bottom: 1px solid var(--line); font-weight: 600; }
 tbody th { font-weight: 500; color: var(--fg); white-space: nowrap; }
 tbody tr.sub th { font-weight: 400; color: var(--muted); padding-left: 14px; }
-td { font: 12.5px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; white-space: pre-wrap; min-width: 120px; }
+tbody tr.group th { padding-top: 6px; }
+td { font: 12.5px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; white-space: pre-wrap; min-width: 110px; max-width: 420px; overflow-wrap: anywhere; }
 tr.tail td { color: var(--tail); font-weight: 600; }
 tr.errors td { color: #c92a2a; max-width: 560px; }
 table.summary tbody tr:nth-child(odd), table.parameters tbody tr:nth-child(odd) { background: #fbfcfd; }
-details.params { margin-top: 8px; }
-details.params summary { cursor: pointer; color: var(--muted); font-size: 13px; }
+.tables { display: flex; flex-wrap: wrap; gap: 8px 48px; align-items: flex-start; }
 section.run, section.dist, section.sweep, section.runs-overlay { border-top: 1px solid var(--line); margin-top: 18px; }
 .swatch { width: 12px; height: 12px; border-radius: 2px; display: inline-block; }
 .toolbar { display: flex; gap: 8px; align-items: center; margin: 0 0 6px; flex-wrap: wrap; }
@@ -135,5 +136,6 @@ pre.error { color: #c92a2a; background: #fff5f5; padding: 8px; }
 table.sweep-steps td { min-width: 80px; }
 table.sweep-steps td.breach { color: #c92a2a; font-weight: 600; }
 table.sweep-steps tr.knee td { background: #e7f5ff; }
+ul.warnings { margin: 6px 0; padding: 6px 10px 6px 26px; background: #fff9db; border: 1px solid #ffe066; border-radius: 4px; max-width: 760px; font-size: 13px; }
 footer { padding: 10px 28px 22px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--line); }
 `;

@@ -23,6 +23,9 @@ export interface PlotRunInput {
   name?: string;
   source: string;
   meta?: RunMeta;
+  /** Set when the input was cut off (read after the batches end). */
+  truncated?: boolean;
+  truncatedBytes?: number;
   batches: AsyncIterable<readonly Result[]> | Iterable<readonly Result[]>;
 }
 
@@ -32,12 +35,17 @@ export async function aggregateRun(input: PlotRunInput | (() => PlotRunInput), o
   const agg = new RunAggregator(opts);
   let attack = '';
   for await (const batch of run.batches) {
-    if (attack === '' && batch.length > 0) attack = batch[0]!.attack;
+    if (attack === '' && batch.length > 0) {
+      attack = batch[0]!.attack;
+      // Binary files carry the run info ahead of the results: buckets then start at the schedule's start.
+      const startedAt = run.meta?.info?.startedAt;
+      if (startedAt !== undefined && startedAt > 0n) agg.setOrigin(startedAt);
+    }
     agg.addBatch(batch);
   }
   const meta = run.meta ?? emptyMeta();
   const name = run.name || meta.info?.name || attack || runLabel(run.source);
-  return agg.finish(name, run.source, meta);
+  return agg.finish(name, run.source, meta, run.truncatedBytes ?? 0, run.truncated ?? false);
 }
 
 function runLabel(source: string): string {
@@ -62,7 +70,23 @@ export async function plotHtml(inputs: string[], opts: PlotOptions = {}): Promis
       continue;
     }
     const src = await openResults(path, opts.stdin);
-    const plot = await aggregateRun({ source: src.name, batches: src.batches(), get meta() { return src.meta; } }, opts);
+    const plot = await aggregateRun(
+      {
+        source: src.name,
+        batches: src.batches(),
+        // Read once the batches have ended: binary files may carry meta records anywhere.
+        get meta() {
+          return src.meta;
+        },
+        get truncated() {
+          return src.truncated;
+        },
+        get truncatedBytes() {
+          return src.truncatedBytes;
+        },
+      },
+      opts,
+    );
     runs.push(plot);
   }
   if (runs.length > 0 && runs.every((r) => r.metrics.requests === 0) && !sweep) {

@@ -28,6 +28,9 @@ export interface RunPlot {
   distribution: DistributionPoints;
   /** Agent events (GC pauses, event-loop stalls), as recorded. */
   events: RunEvent[];
+  /** The input was cut off (a partial final record); it still plots, with a note. */
+  truncated: boolean;
+  truncatedBytes: number;
 }
 
 export class RunAggregator {
@@ -61,7 +64,7 @@ export class RunAggregator {
     for (const r of batch) this.add(r);
   }
 
-  finish(name: string, source: string, meta: RunMeta = emptyMeta()): RunPlot {
+  finish(name: string, source: string, meta: RunMeta = emptyMeta(), truncatedBytes = 0, truncated = truncatedBytes > 0): RunPlot {
     const m = this.metrics;
     const startedAt = meta.info?.startedAt;
     let t0 = m.requests > 0 ? m.earliest : (startedAt ?? 0n);
@@ -81,6 +84,8 @@ export class RunAggregator {
       series,
       distribution: percentileDistribution(m.latency),
       events: meta.events,
+      truncated,
+      truncatedBytes,
     };
   }
 }

@@ -1,11 +1,15 @@
+import { dur as fmtDur, f2, pct } from '../report/format.js';
+import { reportWarnings } from '../report/health.js';
 import { formatDuration } from '../units/duration.js';
 import type { RunPlot } from './run.js';
 import type { SweepPlot } from './sweep.js';
 
 /**
  * The tables at the top of the page: the numbers `tailprobe report` prints, one column per run
- * (computed by Metrics, never here), and each run's parameters. Every number cell carries its raw
- * value (`data-key`, `data-value`: ns, counts, ratios) so tools and tests can read the page back.
+ * (computed by Metrics, never here, and formatted by the text report's own helpers), and each run's
+ * parameters. Every number cell carries its raw value as `tailprobe report -type=json` writes it:
+ * `data-key` is the path in that JSON ("latencies/99th") and `data-value` the number, so tools and
+ * tests can read the page back and check it against the report.
  */
 
 export function escapeHtml(s: string): string {
@@ -19,61 +23,69 @@ interface Cell {
 }
 type Row = { label: string; cls?: string; cells: Cell[] };
 
-const dur = (key: string, ns: number): Cell => ({ text: formatDuration(roundNs(ns)), key, value: ns });
-const num = (key: string, v: number, digits = 2): Cell => ({ text: v.toFixed(digits), key, value: v });
+/** Durations are integer ns in the JSON report. */
+const dur = (key: string | undefined, ns: number): Cell => ({ text: fmtDur(ns), key, value: key ? Math.round(ns) : undefined });
+const rate = (key: string, v: number): Cell => ({ text: `${f2(v)}/s`, key, value: v });
 const int = (key: string, v: number): Cell => ({ text: String(v), key, value: v });
-
-/** Go prints durations to the ns; reports round to 3 significant fractional digits as vegeta's do. */
-function roundNs(ns: number): number {
-  if (ns >= 1e9) return Math.round(ns / 1e6) * 1e6;
-  if (ns >= 1e6) return Math.round(ns / 1e3) * 1e3;
-  return Math.round(ns);
-}
 
 export function summaryTable(runs: RunPlot[]): string {
   const rows: Row[] = [];
   const add = (label: string, f: (r: RunPlot) => Cell, cls?: string) => rows.push({ label, cls, cells: runs.map(f) });
   add('Requests', (r) => int('requests', r.metrics.requests));
-  add('Rate', (r) => ({ ...num('rate', r.metrics.rate), text: `${r.metrics.rate.toFixed(2)}/s` }));
-  add('Throughput', (r) => ({ ...num('throughput', r.metrics.throughput), text: `${r.metrics.throughput.toFixed(2)}/s` }));
-  add('Duration', (r) => dur('duration_total', r.metrics.duration + r.metrics.wait));
+  add('Rate', (r) => rate('rate', r.metrics.rate));
+  add('Throughput', (r) => rate('throughput', r.metrics.throughput));
+  add('Duration', (r) => dur(undefined, r.metrics.duration + r.metrics.wait));
   add('  attack', (r) => dur('duration', r.metrics.duration), 'sub');
   add('  wait', (r) => dur('wait', r.metrics.wait), 'sub');
+  rows.push({ label: 'Latency', cls: 'group', cells: [] });
   const lat: [string, string, keyof ReturnType<RunPlot['metrics']['latencies']>, string?][] = [
-    ['Latency min', 'latencies.min', 'min'],
-    ['  mean', 'latencies.mean', 'mean', 'sub'],
-    ['  p50', 'latencies.p50', 'p50', 'sub'],
-    ['  p90', 'latencies.p90', 'p90', 'sub'],
-    ['  p95', 'latencies.p95', 'p95', 'sub'],
-    ['  p99', 'latencies.p99', 'p99', 'sub tail'],
-    ['  p99.9', 'latencies.p999', 'p999', 'sub tail'],
-    ['  p99.99', 'latencies.p9999', 'p9999', 'sub tail'],
-    ['  max', 'latencies.max', 'max', 'sub tail'],
+    ['  min', 'latencies/min', 'min', 'sub'],
+    ['  mean', 'latencies/mean', 'mean', 'sub'],
+    ['  p50', 'latencies/50th', 'p50', 'sub'],
+    ['  p90', 'latencies/90th', 'p90', 'sub'],
+    ['  p95', 'latencies/95th', 'p95', 'sub'],
+    ['  p99', 'latencies/99th', 'p99', 'sub tail'],
+    ['  p99.9', 'latencies/99.9th', 'p999', 'sub tail'],
+    ['  p99.99', 'latencies/99.99th', 'p9999', 'sub tail'],
+    ['  max', 'latencies/max', 'max', 'sub tail'],
   ];
   for (const [label, key, field, cls] of lat) add(label, (r) => dur(key, r.metrics.latencies()[field]), cls);
   add('Bytes in (total, mean)', (r) => bytesCell('bytes_in', r.metrics.bytesIn, r.metrics.requests));
   add('Bytes out (total, mean)', (r) => bytesCell('bytes_out', r.metrics.bytesOut, r.metrics.requests));
-  add('Success', (r) => ({ text: `${(r.metrics.success * 100).toFixed(2)}%`, key: 'success', value: r.metrics.success }), 'success');
+  add('Success', (r) => ({ text: pct(r.metrics.success), key: 'success', value: r.metrics.success }), 'success');
+  // As the text report lists them: codes sorted as strings.
   add('Status codes', (r) => ({
-    text: [...r.metrics.statusCodes].sort((a, b) => a[0] - b[0]).map(([c, n]) => `${c}:${n}`).join('  '),
-    key: 'status_codes',
+    text: [...r.metrics.statusCodes.keys()].map(String).sort().map((c) => `${c}:${r.metrics.statusCodes.get(Number(c))}`).join('  '),
   }));
-  add('Late sends (> 1ms behind schedule)', (r) => {
+  add('Late sends', (r) => {
     const s = r.metrics.schedule();
-    if (!s.recorded) return { text: 'not recorded', key: 'schedule.late' };
-    return { text: `${s.late} (${(s.lateRatio * 100).toFixed(2)}%), lag p99 ${formatDuration(roundNs(s.p99))}, max ${formatDuration(roundNs(s.max))}`, key: 'schedule.late', value: s.late };
+    if (!s.recorded) return { text: 'not recorded (vegeta results carry no send times)' };
+    return { text: `${s.late} (${pct(s.lateRatio)})`, key: 'schedule/late', value: s.late };
   });
+  add('Send lag p50, p99, max', (r) => {
+    const s = r.metrics.schedule();
+    return s.recorded ? { text: `${fmtDur(s.p50)}, ${fmtDur(s.p99)}, ${fmtDur(s.max)}`, key: 'schedule/lag_99th', value: Math.round(s.p99) } : { text: '—' };
+  }, 'sub');
   add('Errors', (r) => {
     const e = [...r.metrics.errors].map(([t, n]) => `${n}× ${t}`);
-    if (r.metrics.otherErrors) e.push(`${r.metrics.otherErrors}× (other errors)`);
-    return { text: e.length ? e.join('\n') : 'none', key: 'errors', value: [...r.metrics.errors.values()].reduce((a, b) => a + b, r.metrics.otherErrors) };
+    if (r.metrics.otherErrors) e.push(`${r.metrics.otherErrors}× (errors of kinds not listed)`);
+    return { text: e.length ? e.join('\n') : 'none' };
   }, 'errors');
   return table('summary', 'tp-summary', runs, rows);
 }
 
 function bytesCell(key: string, total: number, n: number): Cell {
-  const mean = n > 0 ? total / n : 0;
-  return { text: `${total}, ${mean.toFixed(2)}`, key: `${key}.total`, value: total };
+  return { text: `${total}, ${f2(n > 0 ? total / n : 0)}`, key: `${key}/total`, value: total };
+}
+
+/** The warnings `tailprobe report` prints under a run (generator bottleneck, closed loop, truncation). */
+export function warningsHtml(runs: RunPlot[]): string {
+  const items = runs.flatMap((r) =>
+    reportWarnings(r.metrics, [r.meta], [{ name: r.source, truncated: r.truncated, truncatedBytes: r.truncatedBytes }]).map(
+      (w) => `<li>${runs.length > 1 ? `<b>${escapeHtml(r.name)}</b>: ` : ''}${escapeHtml(w)}</li>`,
+    ),
+  );
+  return items.length ? `<ul class="warnings">${items.join('')}</ul>` : '';
 }
 
 export function parametersTable(runs: RunPlot[]): string {
@@ -89,7 +101,7 @@ export function parametersTable(runs: RunPlot[]): string {
   add('Targets', (r) => { const i = info(r); return i ? [...i.targets, ...(i.targetCount > i.targets.length ? [`… ${i.targetCount} in all`] : [])].join('\n') : dash; });
   add('Workers, connections', (r) => { const i = info(r); return i ? `${i.workers}, ${i.connections}` : dash; });
   add('Generator CPU', (r) => { const h = r.meta.health; return h ? `${h.cpuPercent.toFixed(0)}% of ${h.cores} core${h.cores === 1 ? '' : 's'}` : dash; });
-  add('Generator event loop (p99, max)', (r) => { const h = r.meta.health; return h ? `${formatDuration(roundNs(h.eventLoopP99))}, ${formatDuration(roundNs(h.eventLoopMax))}` : dash; });
+  add('Generator event loop (p99, max)', (r) => { const h = r.meta.health; return h ? `${fmtDur(h.eventLoopP99)}, ${fmtDur(h.eventLoopMax)}` : dash; });
   add('Ended', (r) => { const h = r.meta.health; return h ? `${h.ended}${h.unsent ? ` (${h.unsent} scheduled, not sent)` : ''}` : dash; });
   add('Agent events', (r) => { const gc = r.events.filter((e) => e.kind === 'gc').length; const st = r.events.length - gc; return r.events.length ? `${gc} GC pauses, ${st} event-loop stalls` : 'none recorded'; });
   add('tailprobe', (r) => info(r)?.version ?? dash);
@@ -100,6 +112,7 @@ function table(cls: string, id: string, runs: RunPlot[], rows: Row[]): string {
   const head = runs.length > 1 ? runs.map((r, i) => `<th data-run="${i}">${escapeHtml(`${i + 1}. ${r.name}`)}</th>`).join('') : `<th>${escapeHtml(runs[0]?.name ?? '')}</th>`;
   const body = rows
     .map((row) => {
+      if (row.cells.length === 0) return `<tr class="${row.cls ?? 'group'}"><th scope="rowgroup" colspan="${runs.length + 1}">${escapeHtml(row.label)}</th></tr>`;
       const cells = row.cells
         .map((c, i) => {
           const attrs = [`data-run="${i}"`];
@@ -118,7 +131,7 @@ export function sweepTable(sw: SweepPlot): string {
   const limits = sw.slo?.limits ?? [];
   const breaches = (field: string, ns: number) =>
     limits.some((l) => l.label.startsWith(field === 'p999' ? 'p99.9<' : `${field}<`) && ns >= l.ns);
-  const fmt = (ns: number) => (Number.isFinite(ns) ? formatDuration(roundNs(ns)) : '—');
+  const fmt = (ns: number) => (Number.isFinite(ns) ? fmtDur(ns) : '—');
   const rows = sw.steps
     .map((s) => {
       const knee = sw.knee !== null && Math.abs(s.rate - sw.knee) < 1e-9;

@@ -64,6 +64,8 @@ export class TimeSeriesBuilder {
   private readonly codeSlots = new Map<number, number>();
   private readonly slotCodes: number[] = [];
   private late = 0;
+  private lastKey = NaN;
+  private lastBucket: Bucket | undefined;
 
   constructor(opts: TimeSeriesOptions = {}) {
     this.bucketNs = opts.bucketNs && opts.bucketNs > 0 ? opts.bucketNs : 1e9;
@@ -74,7 +76,8 @@ export class TimeSeriesBuilder {
   /** t: intended send time, ns from the run's origin. */
   add(t: number, latency: number, code: number, error: boolean, success: boolean): void {
     const k = Math.floor(t / this.bucketNs);
-    let b = this.buckets.get(k);
+    // Consecutive results nearly always fall in the same bucket: skip the map lookup then.
+    let b = k === this.lastKey ? this.lastBucket : this.buckets.get(k);
     if (b === undefined) {
       b = { requests: 0, successes: 0, errors: 0, codes: [], max: 0, hist: new DurationHistogram(), p50: NaN, p99: NaN, p999: NaN };
       this.buckets.set(k, b);
@@ -84,6 +87,8 @@ export class TimeSeriesBuilder {
         this.closeOld();
       }
     }
+    this.lastKey = k;
+    this.lastBucket = b;
     b.requests++;
     if (success) b.successes++;
     if (error) b.errors++;

@@ -64,7 +64,15 @@ export async function chartInk(page: Page): Promise<ChartInk[]> {
     const tp = (globalThis as unknown as { __tailprobe: { charts: { id: string; kind: string; u: any }[] } }).__tailprobe;
     return tp.charts.map(({ id, kind, u }) => {
       const { left, top, width, height } = u.bbox;
-      const data = u.ctx.getImageData(Math.round(left), Math.round(top), Math.max(1, Math.round(width)), Math.max(1, Math.round(height))).data;
+      const w = Math.max(1, Math.round(width));
+      const h = Math.max(1, Math.round(height));
+      // Read a copy, so the page's own canvas is not flagged for repeated readbacks.
+      const copy = (globalThis as any).document.createElement('canvas');
+      copy.width = w;
+      copy.height = h;
+      const ctx = copy.getContext('2d', { willReadFrequently: true });
+      ctx.drawImage(u.ctx.canvas, Math.round(left), Math.round(top), w, h, 0, 0, w, h);
+      const data = ctx.getImageData(0, 0, w, h).data;
       let ink = 0;
       for (let i = 0; i < data.length; i += 4) {
         const r = data[i]!, g = data[i + 1]!, b = data[i + 2]!, a = data[i + 3]!;

@@ -71,11 +71,11 @@ function fmtSec(s: number | null): string {
 
 /** 1/(1-p) -> "99.9%" */
 function fmtPct(x: number | null): string {
-  if (x == null || !Number.isFinite(x) || x <= 0) return '—';
+  if (x == null || !Number.isFinite(x) || x <= 0) return '';
   const p = (1 - 1 / x) * 100;
-  if (p <= 0) return '0%';
-  const nines = Math.max(0, Math.ceil(-Math.log10(100 - p + 1e-12)) + 1);
-  return `${p.toFixed(Math.min(6, nines))}%`;
+  if (p <= 1e-9) return '0%';
+  const decimals = Math.max(0, Math.ceil(-Math.log10(100 - p) - 1e-6));
+  return `${p.toFixed(Math.min(6, decimals))}%`;
 }
 
 function fmtNum(v: number | null): string {
@@ -115,7 +115,12 @@ const CODE_COLORS: Record<string, string[]> = {
   '0': ['#212529'],
   o: ['#868e96'],
 };
-const Y_AXIS_SIZE = 76;
+const Y_AXIS_SIZE = 64;
+const LABEL_SIZE = 22;
+/** Room on the right so the last tick label is not cut off. */
+const PADDING = [12, 28, 0, 0];
+/** Line series: no point markers (uPlot shows them on sparse data; they clutter per-second lines). */
+const line = (o: any): any => ({ width: 2, points: { show: false }, ...o });
 const dpr = () => window.devicePixelRatio || 1;
 
 interface Registered {
@@ -164,18 +169,39 @@ class Group {
 }
 
 function latencyAxis(label: string): any {
-  return {
+  const axis: any = {
     label,
     size: Y_AXIS_SIZE,
-    values: (_u: any, splits: number[]) => splits.map(fmtMs),
+    labelSize: LABEL_SIZE,
+    values: (_u: any, splits: number[]) => splits.map((v) => (v == null ? '' : fmtMs(v))),
   };
+  if (state.yLog) {
+    axis.splits = (_u: any, _i: number, min: number, max: number) => logSplits(min, max);
+    axis.filter = (_u: any, splits: number[]) => splits;
+  }
+  return axis;
+}
+
+/** Log-axis ticks at 1-2-5 steps when the range is narrow, decades when it is wide (no 3,4,6.. clutter). */
+function logSplits(min: number, max: number): number[] {
+  const out: number[] = [];
+  const decades = Math.log10(max / min);
+  const steps = decades <= 2.2 ? [1, 2, 5] : decades <= 4.5 ? [1, 3] : [1];
+  for (let e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e++) {
+    for (const m of steps) {
+      const v = m * Math.pow(10, e);
+      if (v >= min * 0.999 && v <= max * 1.001) out.push(+v.toPrecision(6));
+    }
+  }
+  return out;
 }
 
 function timeAxis(show = true): any {
   return {
     label: show ? 'time since start' : undefined,
     show,
-    size: show ? 44 : 0,
+    size: show ? 34 : 0,
+    labelSize: show ? 24 : 0,
     values: (_u: any, splits: number[]) => splits.map(fmtSec),
   };
 }
@@ -183,11 +209,7 @@ function timeAxis(show = true): any {
 function latencyScale(lo: number, hi: number): any {
   if (!(hi > 0)) hi = 1;
   if (!(lo > 0) || lo > hi) lo = hi / 10;
-  if (state.yLog) {
-    const a = Math.pow(10, Math.floor(Math.log10(lo)));
-    const b = Math.pow(10, Math.ceil(Math.log10(hi * 1.05)));
-    return { distr: 3, log: 10, range: () => [a, b] };
-  }
+  if (state.yLog) return { distr: 3, log: 10, range: () => [lo / 1.5, hi * 1.5] };
   return { distr: 1, range: () => [0, hi * 1.08] };
 }
 
@@ -302,32 +324,53 @@ function decodeRun(r: any, index: number): RunView {
   return { index, name: r.name, dur: r.durationS, okX, okY, errX, errY, sx, p50, p99, p999, yMin, yMax, bucketS: r.series.bucketS, data: r };
 }
 
-/** x data for per-bucket series, with the run's start and end added so the default view is the whole run. */
-function withEnds(v: RunView, ...cols: (number | null)[][]): any[] {
-  const x = [0, ...v.sx, v.dur];
-  return [x, ...cols.map((c) => [null, ...c, null])];
+/**
+ * Aligned data for per-bucket series drawn as steps: x = bucket starts plus the end of the last
+ * bucket (its value repeated, so the last step has a length), and the run's start and end so the
+ * default view is the whole run.
+ */
+function stepData(v: RunView, ...cols: (number | null)[][]): any[] {
+  const x = [...v.sx];
+  const ys = cols.map((c) => [...c]);
+  if (x.length) {
+    x.push(v.data.series.endS);
+    for (const y of ys) y.push(y[y.length - 1] ?? null);
+  }
+  if (!x.length || x[0]! > 0) {
+    x.unshift(0);
+    for (const y of ys) y.unshift(null);
+  }
+  if (x[x.length - 1]! < v.dur) {
+    x.push(v.dur);
+    for (const y of ys) y.push(null);
+  }
+  return [x, ...ys];
 }
+
+const steps = () => uPlot.paths.stepped({ align: 1 });
 
 function latencyChart(v: RunView, container: any, group: Group): any {
   const nulls = new Array(v.sx.length).fill(null);
-  const data = withEnds(v, nulls, nulls, v.p50, v.p99, v.p999);
+  const data = stepData(v, nulls, nulls, v.p50, v.p99, v.p999);
   const opts = {
     width: widthOf(container),
     height: DATA.runs.length > 2 ? 260 : 340,
-    scales: { x: { time: false, range: (_u: any, a: number, b: number) => [a, b] }, y: latencyScale(v.yMin, v.yMax) },
+    padding: PADDING,
+    scales: { x: { time: false, range: (_u: any, a: number, b: number) => [a, b] }, y: latencyScale(yShared.lo, yShared.hi) },
     axes: [timeAxis(), latencyAxis('latency')],
     series: [
       { label: 'time', value: (_u: any, x: number) => fmtSec(x) },
-      legendOnly(DATA.runs[v.index].points.exact ? 'request' : 'request (slowest per cell)', COLORS.okLegend, () => `${fmtNum(v.okX.length)} shown`),
-      legendOnly('failed', COLORS.fail, () => `${fmtNum(v.errX.length)} shown`),
-      { label: `p50 / ${fmtSec(v.bucketS)}`, stroke: COLORS.p50, width: 1.5, value: (_u: any, y: number) => fmtMs(y) },
-      { label: 'p99', stroke: COLORS.p99, width: 1.5, value: (_u: any, y: number) => fmtMs(y) },
-      { label: 'p99.9', stroke: COLORS.p999, width: 1.5, value: (_u: any, y: number) => fmtMs(y) },
+      legendOnly(DATA.runs[v.index].points.exact ? 'request' : 'request (slowest per cell)', COLORS.okLegend, () => `${fmtNum(v.okX.length)} drawn`),
+      legendOnly('failed', COLORS.fail, () => `${fmtNum(v.errX.length)} drawn`),
+      line({ label: `p50 per ${fmtSec(v.bucketS)}`, stroke: COLORS.p50, paths: steps(), value: (_u: any, y: number) => fmtMs(y) }),
+      line({ label: 'p99', stroke: COLORS.p99, paths: steps(), value: (_u: any, y: number) => fmtMs(y) }),
+      line({ label: 'p99.9', stroke: COLORS.p999, paths: steps(), value: (_u: any, y: number) => fmtMs(y) }),
     ],
     cursor: { drag: { x: true, y: false }, sync: { key: group.key } },
     hooks: {
       drawAxes: [
         (u: any) => {
+          drawEventBands(u, v);
           if (u.series[1].show) drawScatter(u, v.okX, v.okY, COLORS.ok, 2.2, false);
           if (u.series[2].show) drawScatter(u, v.errX, v.errY, COLORS.fail, 5, true);
         },
@@ -341,6 +384,34 @@ function latencyChart(v: RunView, container: any, group: Group): any {
   return register(`latency-${v.index}`, 'latency', v.index, u);
 }
 
+/** Long pauses and stalls as faint full-height bands behind the points: the lurch sits inside its pause. */
+const BAND_MIN_MS = 10;
+function drawEventBands(u: any, v: RunView): void {
+  const ev = v.data.events;
+  if (!ev || ev.count === 0) return;
+  const kind = arr(ev.kind);
+  const x0 = arr(ev.x0);
+  const dur = arr(ev.durMs);
+  const ctx = u.ctx;
+  const { left, top, width, height } = u.bbox;
+  const { min, max } = u.scales.x;
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(left, top, width, height);
+  ctx.clip();
+  for (let i = 0; i < kind.length; i++) {
+    if (dur[i]! < BAND_MIN_MS) continue;
+    const a = x0[i]!;
+    const b = a + dur[i]! / 1000;
+    if (b < min || a > max) continue;
+    const pa = u.valToPos(a, 'x', true);
+    const pb = Math.max(u.valToPos(b, 'x', true), pa + dpr());
+    ctx.fillStyle = kind[i] === 0 ? 'rgba(232, 89, 12, 0.13)' : 'rgba(194, 37, 92, 0.10)';
+    ctx.fillRect(pa, top, pb - pa, height);
+  }
+  ctx.restore();
+}
+
 function eventsChart(v: RunView, container: any, group: Group, caption: any): any | null {
   const ev = v.data.events;
   if (!ev || ev.count === 0) return null;
@@ -351,11 +422,20 @@ function eventsChart(v: RunView, container: any, group: Group, caption: any): an
   const details: string[] = ev.details;
   const opts = {
     width: widthOf(container),
-    height: 96,
+    height: 64,
+    padding: [4, PADDING[1], 4, 0],
     scales: { x: { time: false, range: (_u: any, a: number, b: number) => [a, b] }, y: { range: () => [0, 2] } },
     axes: [
       timeAxis(false),
-      { size: Y_AXIS_SIZE, splits: () => [0.5, 1.5], values: () => ['stall', 'GC'], grid: { show: false }, ticks: { show: false } },
+      {
+        label: 'agent',
+        size: Y_AXIS_SIZE,
+        labelSize: LABEL_SIZE,
+        splits: () => [0.5, 1.5],
+        values: () => ['stall', 'GC'],
+        grid: { show: false },
+        ticks: { show: false },
+      },
     ],
     series: [
       { label: 'time', value: (_u: any, x: number) => fmtSec(x) },
@@ -441,18 +521,19 @@ function throughputChart(v: RunView, container: any, group: Group): any {
     values: per(arr(c.counts)),
   }));
   const cols = [per(arr(s.requests)), ...codes.map((c) => c.values), per(arr(s.errors))];
-  const data = withEnds(v, ...cols);
+  const data = stepData(v, ...cols);
   const val = (_u: any, y: number) => (y == null ? '—' : `${fmtNum(y)}/s`);
   const opts = {
     width: widthOf(container),
-    height: 200,
-    scales: { x: { time: false, range: (_u: any, a: number, b: number) => [a, b] }, y: { range: (_u: any, _a: number, b: number) => [0, Math.max(1, (b || 1) * 1.1)] } },
-    axes: [timeAxis(), { label: 'requests / s', size: Y_AXIS_SIZE, values: (_u: any, sp: number[]) => sp.map(fmtNum) }],
+    height: 190,
+    padding: PADDING,
+    scales: { x: { time: false, range: (_u: any, a: number, b: number) => [a, b] }, y: { range: (_u: any, _a: number, b: number) => [0, Math.max(1, (b || 1) * 1.12)] } },
+    axes: [timeAxis(), { label: 'requests / s', size: Y_AXIS_SIZE, labelSize: LABEL_SIZE, values: (_u: any, sp: number[]) => sp.map(fmtNum) }],
     series: [
       { label: 'time', value: (_u: any, x: number) => fmtSec(x) },
-      { label: 'sent', stroke: COLORS.requests, width: 2, value: val },
-      ...codes.map((c) => ({ label: c.label, stroke: c.color, width: 1.25, value: val })),
-      { label: 'errors', stroke: COLORS.fail, width: 1.25, dash: [5, 3], value: val },
+      line({ label: 'sent', stroke: COLORS.requests, width: 2.5, paths: steps(), value: val }),
+      ...codes.map((c) => line({ label: c.label, stroke: c.color, width: 1.5, paths: steps(), value: val })),
+      line({ label: 'errors', stroke: COLORS.fail, width: 1.5, dash: [5, 3], paths: steps(), value: val }),
     ],
     cursor: { drag: { x: true, y: false }, sync: { key: group.key } },
     hooks: { setScale: [(u: any, key: string) => key === 'x' && group.sync(u)] },
@@ -491,6 +572,7 @@ function distributionChart(views: RunView[], container: any): any {
   const opts = {
     width: widthOf(container),
     height: 340,
+    padding: [12, 40, 0, 0],
     scales: {
       x: { time: false, distr: 3, log: 10, range: () => [1, Math.pow(10, Math.ceil(Math.log10(xMax)))] },
       y: latencyScale(lo, hi),
@@ -498,7 +580,9 @@ function distributionChart(views: RunView[], container: any): any {
     axes: [
       {
         label: 'percentile',
-        size: 44,
+        size: 30,
+        labelSize: 20,
+        filter: (_u: any, splits: number[]) => splits,
         splits: (u: any) => {
           const out = [1, 2];
           for (let x = 10; x <= u.scales.x.max * 1.0001; x *= 10) out.push(x);
@@ -510,13 +594,15 @@ function distributionChart(views: RunView[], container: any): any {
     ],
     series: [
       { label: 'percentile', value: (_u: any, x: number) => fmtPct(x) },
-      ...views.map((v) => ({
-        label: v.name,
-        stroke: RUN_COLORS[v.index % RUN_COLORS.length],
-        width: 2,
-        spanGaps: true,
-        value: (_u: any, y: number) => fmtMs(y),
-      })),
+      ...views.map((v) =>
+        line({
+          label: v.name,
+          stroke: RUN_COLORS[v.index % RUN_COLORS.length],
+          width: 2.25,
+          spanGaps: true,
+          value: (_u: any, y: number) => fmtMs(y),
+        }),
+      ),
     ],
     cursor: { drag: { x: true, y: false } },
   };
@@ -524,7 +610,12 @@ function distributionChart(views: RunView[], container: any): any {
 }
 
 function overlayChart(views: RunView[], container: any, group: Group): any {
-  const data = align(views.map((v) => ({ x: v.sx, y: v.p99.map((y) => (y == null ? NaN : y)) })));
+  const data = align(
+    views.map((v) => ({
+      x: [...v.sx, v.data.series.endS],
+      y: [...v.p99, v.p99[v.p99.length - 1] ?? null].map((y) => (y == null ? NaN : y)),
+    })),
+  );
   let lo = Infinity;
   let hi = 0;
   for (const c of data.slice(1)) for (const y of c) if (y != null && y > 0) (lo = Math.min(lo, y)), (hi = Math.max(hi, y));
@@ -532,17 +623,21 @@ function overlayChart(views: RunView[], container: any, group: Group): any {
   for (let i = 1; i < data.length; i++) data[i] = [null, ...data[i], null];
   const opts = {
     width: widthOf(container),
-    height: 280,
+    height: 260,
+    padding: PADDING,
     scales: { x: { time: false, range: (_u: any, a: number, b: number) => [a, b] }, y: latencyScale(lo, hi) },
-    axes: [timeAxis(), latencyAxis('p99 per bucket')],
+    axes: [timeAxis(), latencyAxis('p99')],
     series: [
       { label: 'time', value: (_u: any, x: number) => fmtSec(x) },
-      ...views.map((v) => ({
-        label: v.name,
-        stroke: RUN_COLORS[v.index % RUN_COLORS.length],
-        width: 1.5,
-        value: (_u: any, y: number) => fmtMs(y),
-      })),
+      ...views.map((v) =>
+        line({
+          label: v.name,
+          stroke: RUN_COLORS[v.index % RUN_COLORS.length],
+          paths: steps(),
+          spanGaps: true,
+          value: (_u: any, y: number) => fmtMs(y),
+        }),
+      ),
     ],
     cursor: { drag: { x: true, y: false }, sync: { key: group.key } },
     hooks: { setScale: [(u: any, key: string) => key === 'x' && group.sync(u)] },
@@ -567,9 +662,10 @@ function sweepChart(container: any): any {
   const opts = {
     width: widthOf(container),
     height: 360,
+    padding: PADDING,
     scales: { x: { time: false, range: () => [0, rMax * 1.05] }, y: latencyScale(lo, hi) },
     axes: [
-      { label: 'offered rate (requests / s)', size: 44, values: (_u: any, sp: number[]) => sp.map(fmtNum) },
+      { label: 'offered rate (requests / s)', size: 30, labelSize: 20, values: (_u: any, sp: number[]) => sp.map(fmtNum) },
       latencyAxis('latency'),
     ],
     series: [
@@ -651,6 +747,8 @@ function toolbar(parent: any, group: Group | null): void {
 }
 
 let views: RunView[] = [];
+/** One latency range for every run's scatter, so before and after compare by eye. */
+const yShared = { lo: Infinity, hi: 0 };
 
 function render(): void {
   for (const r of registry) r.u.destroy();
@@ -721,6 +819,10 @@ function render(): void {
 function main(): void {
   const t0 = performance.now();
   views = (DATA.runs as any[]).map(decodeRun);
+  for (const v of views) {
+    yShared.lo = Math.min(yShared.lo, v.yMin);
+    yShared.hi = Math.max(yShared.hi, v.yMax);
+  }
   render();
   let pending: any = null;
   window.addEventListener('resize', () => {

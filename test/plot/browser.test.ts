@@ -1,0 +1,204 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Page } from 'playwright-core';
+import { runCli } from '../helpers/cli.js';
+import { ARTIFACTS, tempDir } from '../helpers/paths.js';
+import { busyWait, listen } from '../helpers/servers.js';
+import { CHROMIUM_CANDIDATES, requireTool } from '../helpers/tools.js';
+import { chartInk, launchChromium, openReport, type ChartInk } from './browser.js';
+import { writeSyntheticFile } from './synthetic.js';
+
+/**
+ * The report page in a real browser (headless Chromium): opened from disk with no network, every
+ * chart has drawn data (pixels read back from the canvases), zoom works across a run's charts, and
+ * the summary shows the very numbers `tailprobe report -type=json` prints for the same file.
+ */
+
+function offline(requests: string[], html: string): void {
+  const foreign = requests.filter((u) => !u.startsWith('file://') && !u.startsWith('data:'));
+  assert.deepEqual(foreign, [], 'the page made no network request');
+  assert.deepEqual(requests.filter((u) => u.startsWith('file://')), [pathToFileURL(html).href], 'and loaded no other file');
+}
+
+function assertDrawn(ink: ChartInk[], kinds: string[]): void {
+  for (const k of kinds) assert.ok(ink.some((c) => c.kind === k), `a ${k} chart exists`);
+  for (const c of ink) {
+    assert.ok(c.width > 200 && c.height > 20, `${c.id} has a plot area (${c.width}x${c.height})`);
+    assert.ok(c.ink > 30, `${c.id} drew data (${c.ink} coloured pixels in its plot area)`);
+  }
+}
+
+function jsonAt(doc: unknown, path: string): unknown {
+  return path.split('/').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], doc);
+}
+
+async function xScales(page: Page, run: number): Promise<Record<string, [number, number]>> {
+  return page.evaluate((run) => {
+    const tp = (globalThis as any).__tailprobe;
+    const out: Record<string, [number, number]> = {};
+    for (const c of tp.charts) if (c.run === run) out[c.kind] = [c.u.scales.x.min, c.u.scales.x.max];
+    return out;
+  }, run);
+}
+
+test('report of a real loopback attack: offline, every chart drawn, zoom, the numbers of report -type=json', async (t) => {
+  const exe = requireTool(t, 'chromium', CHROMIUM_CANDIDATES);
+  if (!exe) return;
+  const dir = tempDir('tailprobe-plot-');
+  const bin = join(dir, 'loopback.bin');
+  const html = join(dir, 'report.html');
+
+  // A service with a tail: every 50th answer is a 503, and every 700 ms it stalls for 80 ms
+  // (a stand-in for a GC pause) so that the requests scheduled meanwhile queue up: a lurch.
+  let n = 0;
+  const svc = await listen((_req, res) => {
+    if (++n % 50 === 0) res.statusCode = 503;
+    res.end('hello');
+  });
+  const lurch = setInterval(() => busyWait(80), 700);
+  try {
+    const targets = join(dir, 'targets.txt');
+    writeFileSync(targets, `GET ${svc.url}/api/lookup\n`);
+    const a = await runCli(['attack', '-rate=200', '-duration=3s', `-targets=${targets}`, `-output=${bin}`, '-name=loopback', '-quiet'], {
+      timeoutMs: 40_000,
+    });
+    assert.equal(a.code, 0, a.stderr);
+  } finally {
+    clearInterval(lurch);
+    await svc.close();
+  }
+
+  const p = await runCli(['plot', bin, '-o', html]);
+  assert.equal(p.code, 0, p.stderr);
+  assert.equal(p.stderr, '');
+  const rep = await runCli(['report', '-type=json', bin]);
+  assert.equal(rep.code, 0, rep.stderr);
+  const json = JSON.parse(rep.stdout.toString()) as Record<string, unknown>;
+  const text = (await runCli(['report', bin])).stdout.toString();
+  assert.ok((json.requests as number) >= 500, `the attack sent ${json.requests} requests`);
+
+  const browser = await launchChromium(exe);
+  try {
+    const r = await openReport(browser, html);
+    assert.deepEqual(r.problems, [], 'no console errors or warnings');
+    offline(r.requests, html);
+    assertDrawn(await chartInk(r.page), ['latency', 'throughput', 'distribution']);
+
+    // Every request is drawn at this size, failed ones apart.
+    const pts = await r.page.evaluate(() => {
+      const d = JSON.parse((globalThis as any).document.getElementById('tp-data').textContent);
+      return d.runs[0].points;
+    });
+    assert.equal(pts.exact, true);
+    assert.equal(pts.seen, json.requests);
+    assert.equal(pts.kept, json.requests);
+
+    // The summary: the same numbers as the JSON report, and the same text as the text report.
+    const cells = await r.page.$$eval('#tp-summary td[data-key]', (tds) =>
+      tds.map((td) => ({ key: (td as any).dataset.key as string, value: (td as any).dataset.value as string | undefined, text: td.textContent! })),
+    );
+    assert.ok(cells.length >= 16, `${cells.length} numbers in the summary`);
+    for (const c of cells) {
+      const want = jsonAt(json, c.key);
+      assert.equal(typeof want, 'number', `${c.key} is in the JSON report`);
+      assert.equal(Number(c.value), want, `${c.key}: page ${c.value}, report ${want}`);
+    }
+    for (const key of ['latencies/50th', 'latencies/99th', 'latencies/99.9th', 'latencies/max', 'latencies/min', 'latencies/mean']) {
+      const cell = cells.find((c) => c.key === key)!;
+      assert.ok(text.includes(cell.text), `${key} "${cell.text}" appears as such in the text report`);
+    }
+    const codes = await r.page.$eval('#tp-summary tr:has(th:text-is("Status codes")) td', (td) => td.textContent!.trim());
+    assert.equal(codes.split(/\s+/).join(' '), text.match(/Status Codes\s+\[code:count\]\s+(.*)/)![1]!.trim().split(/\s+/).join(' '));
+
+    // Drag-zoom on the latency chart zooms its run's other charts too; Reset zooms out.
+    const full = await xScales(r.page, 0);
+    const over = r.page.locator('[data-chart="latency-0"] .u-over');
+    await over.scrollIntoViewIfNeeded();
+    const box = (await over.boundingBox())!;
+    await r.page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+    await r.page.mouse.down();
+    await r.page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 5 });
+    await r.page.mouse.up();
+    const zoomed = await xScales(r.page, 0);
+    const span = (s: [number, number]) => s[1] - s[0];
+    assert.ok(span(zoomed.latency!) < span(full.latency!) * 0.4, `zoomed in: ${zoomed.latency} of ${full.latency}`);
+    assert.deepEqual(zoomed.throughput, zoomed.latency, 'the throughput chart follows');
+    assertDrawn(await chartInk(r.page), ['latency']);
+    await r.page.locator('section.run button.reset').first().click();
+    assert.deepEqual(await xScales(r.page, 0), full);
+
+    // The latency axis switches to linear and back without errors.
+    await r.page.locator('button.yscale').first().click();
+    assertDrawn(await chartInk(r.page), ['latency', 'throughput', 'distribution']);
+    assert.equal(await r.page.evaluate(() => (globalThis as any).__tailprobe.state.yLog), false);
+    await r.page.locator('button.yscale').first().click();
+    assert.deepEqual(r.problems, []);
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await r.page.screenshot({ path: join(ARTIFACTS, 'plot.png'), fullPage: true });
+  } finally {
+    await browser.close();
+  }
+});
+
+test('ten runs with agent events and a sweep: overlaid percentiles, an events lane per run, the knee', async (t) => {
+  const exe = requireTool(t, 'chromium', CHROMIUM_CANDIDATES);
+  if (!exe) return;
+  const dir = tempDir('tailprobe-plot10-');
+  const files: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    const f = join(dir, `run-${i}.bin`);
+    // The pause shrinks run by run: the fix, measured ten times.
+    await writeSyntheticFile(f, { count: 6000, rate: 400, seed: i + 1, name: `build-${i}`, pauseMs: 300 - i * 28, start: 1_700_000_000_000_000_000n + BigInt(i) * 60_000_000_000n });
+    files.push(f);
+  }
+  const sweep = join(dir, 'sweep.json');
+  const steps = [100, 200, 400, 800, 1200, 1600].map((rate, i) => ({
+    rate,
+    achieved: rate * (i < 5 ? 1 : 0.93),
+    p50: 1.8e6 * (1 + i * 0.1),
+    p90: 3e6 * (1 + i * 0.2),
+    p99: 6e6 * Math.pow(1.9, i),
+    p999: 9e6 * Math.pow(2.1, i),
+    max: 20e6 * Math.pow(2.2, i),
+    success: i < 5 ? 1 : 0.97,
+  }));
+  writeFileSync(sweep, JSON.stringify({ slo: 'p99<50ms,success>=99%', knee: { rate: 800 }, steps }, null, 2));
+  const html = join(dir, 'ten.html');
+  const p = await runCli(['plot', ...files, sweep, '-o', html], { timeoutMs: 60_000 });
+  assert.equal(p.code, 0, p.stderr);
+
+  const browser = await launchChromium(exe);
+  try {
+    const r = await openReport(browser, html);
+    assert.deepEqual(r.problems, []);
+    offline(r.requests, html);
+    const ink = await chartInk(r.page);
+    assertDrawn(ink, ['distribution', 'overlay', 'latency', 'events', 'throughput', 'sweep']);
+    for (const kind of ['latency', 'events', 'throughput']) assert.equal(ink.filter((c) => c.kind === kind).length, 10, `10 ${kind} charts`);
+    const legend = await r.page.$$eval('[data-chart="distribution"] .u-legend .u-series th', (ths) => ths.map((th) => th.textContent!.trim()));
+    assert.equal(legend.length, 11, 'percentile axis + 10 runs in the distribution legend');
+    assert.equal(await r.page.locator('#tp-summary thead th').count(), 11);
+    // The knee is marked in the sweep table, and the steps over the SLO are flagged.
+    assert.match(await r.page.locator('table.sweep-steps tr.knee').innerText(), /800\/s/);
+    assert.ok((await r.page.locator('table.sweep-steps td.breach').count()) >= 2);
+
+    // The events lane lines up with the latency chart: same plot-area left edge and width.
+    const geo = await r.page.evaluate(() =>
+      (globalThis as any).__tailprobe.charts
+        .filter((c: any) => c.run === 0)
+        .map((c: any) => ({ kind: c.kind, left: c.u.over.getBoundingClientRect().left, width: c.u.over.getBoundingClientRect().width })),
+    );
+    const lat = geo.find((g: any) => g.kind === 'latency');
+    const ev = geo.find((g: any) => g.kind === 'events');
+    assert.ok(Math.abs(lat.left - ev.left) < 1 && Math.abs(lat.width - ev.width) < 1, JSON.stringify(geo));
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await r.page.screenshot({ path: join(ARTIFACTS, 'plot-ten-runs.png'), fullPage: true });
+  } finally {
+    await browser.close();
+  }
+});
