@@ -91,9 +91,14 @@ export function parseV8Json(bytes: Uint8Array, source: string): Profile {
   const o = json as Record<string, unknown>;
   if (o && Array.isArray(o.nodes)) return cpuProfileToPprof(o as unknown as V8CpuProfile);
   if (o && typeof o.head === 'object' && o.head !== null) {
-    // `node --heap-prof` and DevTools save the sampling profile without its interval (V8's default
-    // is 32 KiB) and, by V8's default, without the objects already collected: live objects.
-    return heapProfileToPprof(o as unknown as V8HeapProfile, { kind: 'inuse', intervalBytes: 32768 });
+    // `node --heap-prof` and DevTools save the sampling profile without its interval (the period
+    // here is only informative: the sizes are already scaled) and, by V8's default, without the
+    // objects already collected: live objects.
+    return heapProfileToPprof(o as unknown as V8HeapProfile, {
+      kind: 'inuse',
+      intervalBytes: 524288,
+      comments: ['tailprobe: converted from V8 JSON; sampling interval unknown (524288 is node --heap-prof\'s default)'],
+    });
   }
   throw new RuntimeError(`${source}: JSON but not a V8 CPU profile (nodes) or heap sampling profile (head)`);
 }
