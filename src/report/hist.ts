@@ -5,18 +5,44 @@ import { f2 } from './format.js';
 import { tabwrite } from './tabwriter.js';
 
 /**
+ * Exact latency counts per bucket, as vegeta's Histogram: bucket i holds [bounds[i], bounds[i+1]),
+ * the last one is open-ended, latencies below the first bound count in the first bucket. Fed
+ * result by result while reading, so a boundary such as 10ms is exact (the HDR histogram in Metrics
+ * resolves values to 0.1 %, which can move a latency sitting on a boundary into its neighbour).
+ */
+export class LatencyBuckets {
+  readonly counts: number[];
+  total = 0;
+
+  constructor(readonly bounds: number[]) {
+    this.counts = new Array<number>(bounds.length).fill(0);
+  }
+
+  add(latencyNs: number): void {
+    const b = this.bounds;
+    let i = b.length - 1;
+    while (i > 0 && latencyNs < b[i]!) i--;
+    this.counts[i]!++;
+    this.total++;
+  }
+}
+
+/**
  * vegeta's histogram report (`-type='hist[0,1ms,5ms,10ms,50ms]'`): one row per bucket
  * [lower, upper) with its count, share and a bar of '#' (75 for 100 %), the last bucket open-ended.
- * Counts come from the HDR latency histogram, so a boundary is resolved to 0.1 %.
+ * With LatencyBuckets the counts are exact; with bare bounds they come from the HDR histogram in
+ * `m`, exact to its 0.1 % resolution.
  */
-export function histReport(m: Metrics, buckets: number[]): string {
-  const counts = m.latency.countsInBuckets(buckets);
-  const total = m.latency.count;
+export function histReport(m: Metrics, buckets: number[] | LatencyBuckets): string {
+  const exact = buckets instanceof LatencyBuckets ? buckets : null;
+  const bounds = exact ? exact.bounds : (buckets as number[]);
+  const counts = exact ? exact.counts : m.latency.countsInBuckets(bounds);
+  const total = exact ? exact.total : m.latency.count;
   let text = 'Bucket\t\t#\t%\tHistogram\n';
-  for (let i = 0; i < buckets.length; i++) {
+  for (let i = 0; i < bounds.length; i++) {
     const ratio = total ? counts[i]! / total : 0;
-    const lo = formatDuration(buckets[i]!);
-    const hi = i + 1 < buckets.length ? formatDuration(buckets[i + 1]!) : '+Inf';
+    const lo = formatDuration(bounds[i]!);
+    const hi = i + 1 < bounds.length ? formatDuration(bounds[i + 1]!) : '+Inf';
     text += `[${lo},\t${hi}]\t${counts[i]}\t${f2(ratio * 100)}%\t${'#'.repeat(Math.floor(ratio * 75))}\n`;
   }
   return tabwrite(text);

@@ -1,6 +1,6 @@
 export { textReport } from './text.js';
 export { jsonReport } from './json.js';
-export { histReport, parseHistBuckets } from './hist.js';
+export { histReport, parseHistBuckets, LatencyBuckets } from './hist.js';
 export { hdrplotReport } from './hdrplot.js';
 export { tabwrite } from './tabwriter.js';
 export { roundDuration } from './format.js';

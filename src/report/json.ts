@@ -2,18 +2,20 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { RunMeta } from '../results/result.js';
 import { formatRfc3339Nano } from '../results/timestamp.js';
 import { reportWarnings, type SourceSummary } from './health.js';
+import { LatencyBuckets } from './hist.js';
 
 /**
  * vegeta's JSON report (same keys, same order, durations in integer ns, times RFC 3339), plus ours:
  * latencies["99.9th"] and latencies["99.99th"], a "schedule" object (the generator's lateness) and
- * "warnings" (the same sentences the text report prints). With `buckets` (ns), a "buckets" object
- * maps each bucket's lower bound in ns to its count, as vegeta's `report -type=json -buckets` does.
+ * "warnings" (the same sentences the text report prints). With `buckets`, a "buckets" object maps
+ * each bucket's lower bound in ns to its count, as vegeta's `report -type=json -buckets` does
+ * (exact with LatencyBuckets, to HDR resolution with bare bounds; see histReport).
  */
 export function jsonReport(
   m: Metrics,
   meta: RunMeta[] = [],
   sources: SourceSummary[] = [],
-  opts: { buckets?: number[] } = {},
+  opts: { buckets?: number[] | LatencyBuckets } = {},
 ): object {
   const l = m.latencies();
   const s = m.schedule();
@@ -33,10 +35,12 @@ export function jsonReport(
       min: round(l.min),
     },
   };
-  if (opts.buckets && opts.buckets.length > 0) {
-    const counts = m.latency.countsInBuckets(opts.buckets);
+  if (opts.buckets) {
+    const exact = opts.buckets instanceof LatencyBuckets ? opts.buckets : null;
+    const bounds = exact ? exact.bounds : (opts.buckets as number[]);
+    const counts = exact ? exact.counts : m.latency.countsInBuckets(bounds);
     const b: Record<string, number> = {};
-    opts.buckets.forEach((ns, i) => (b[String(ns)] = counts[i]!));
+    bounds.forEach((ns, i) => (b[String(ns)] = counts[i]!));
     out.buckets = b;
   }
   const statusCodes: Record<string, number> = {};

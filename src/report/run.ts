@@ -3,7 +3,7 @@ import { Metrics } from '../metrics/metrics.js';
 import { readMetrics, type ResultSource } from '../results/reader.js';
 import type { RunMeta } from '../results/result.js';
 import { hdrplotReport } from './hdrplot.js';
-import { histReport, parseHistBuckets } from './hist.js';
+import { histReport, LatencyBuckets, parseHistBuckets } from './hist.js';
 import { jsonReport } from './json.js';
 import { textReport } from './text.js';
 import type { SourceSummary } from './health.js';
@@ -25,15 +25,24 @@ export function parseReportType(text: string, buckets = ''): ReportType {
   throw new UsageError(`report: unknown -type "${text}" (want text, json, hist[buckets] or hdrplot)`);
 }
 
-/** Renders one report of the metrics so far. */
-export function renderReport(type: ReportType, m: Metrics, meta: RunMeta[] = [], sources: SourceSummary[] = []): string {
+/**
+ * Renders one report of the metrics so far. `buckets`: exact bucket counts for hist (and json with
+ * buckets), fed while reading; without them the counts come from the HDR histogram.
+ */
+export function renderReport(
+  type: ReportType,
+  m: Metrics,
+  meta: RunMeta[] = [],
+  sources: SourceSummary[] = [],
+  buckets?: LatencyBuckets,
+): string {
   switch (type.kind) {
     case 'text':
       return textReport(m, meta, sources);
     case 'json':
-      return `${JSON.stringify(jsonReport(m, meta, sources, { buckets: type.buckets }))}\n`;
+      return `${JSON.stringify(jsonReport(m, meta, sources, { buckets: buckets ?? type.buckets }))}\n`;
     case 'hist':
-      return histReport(m, type.buckets);
+      return histReport(m, buckets ?? type.buckets);
     case 'hdrplot':
       return hdrplotReport(m);
   }
@@ -79,7 +88,9 @@ const CLEAR = '\x1b[H\x1b[2J';
 export async function runReport(opts: RunReportOptions): Promise<RunReportResult> {
   const metrics = new Metrics();
   const seen: ResultSource[] = [];
-  const render = () => renderReport(opts.type, metrics, seen.map((s) => s.meta), seen);
+  const bounds = opts.type.kind === 'hist' || opts.type.kind === 'json' ? opts.type.buckets : undefined;
+  const buckets = bounds ? new LatencyBuckets(bounds) : undefined;
+  const render = () => renderReport(opts.type, metrics, seen.map((s) => s.meta), seen, buckets);
   let timer: NodeJS.Timeout | null = null;
   if (opts.everyNs && opts.everyNs > 0) {
     timer = setInterval(() => {
@@ -93,6 +104,11 @@ export async function runReport(opts: RunReportOptions): Promise<RunReportResult
       into: metrics,
       signal: opts.signal,
       onOpen: (src) => seen.push(src),
+      onBatch: buckets
+        ? (batch) => {
+            for (let i = 0; i < batch.length; i++) buckets.add(batch[i]!.latency);
+          }
+        : undefined,
     }));
   } finally {
     if (timer) clearInterval(timer);
