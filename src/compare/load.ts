@@ -74,6 +74,12 @@ export function reportToRun(name: string, doc: unknown): RunData | null {
     success: num(d.success),
     throughput: num(d.throughput),
   };
+  // tailprobe's report adds the generator's schedule keeping; vegeta's has none.
+  const sch = d.schedule as Record<string, unknown> | undefined;
+  const schedule =
+    sch && sch.recorded === true
+      ? { recorded: true, late: num(sch.late), lateRatio: num(sch.late_ratio), p50: num(sch.lag_50th), p99: num(sch.lag_99th), max: num(sch.lag_max) }
+      : null;
   return {
     name,
     format: 'report',
@@ -82,7 +88,7 @@ export function reportToRun(name: string, doc: unknown): RunData | null {
     rate: num(d.rate),
     duration: num(d.duration),
     wait: num(d.wait, 0),
-    schedule: null,
+    schedule,
     meta: null,
     sample: null,
     notes: [],

@@ -101,7 +101,8 @@ export function formatSloValue(t: Pick<SloThreshold, 'kind'>, v: number): string
   if (Number.isNaN(v)) return 'no requests';
   switch (t.kind) {
     case 'latency':
-      return formatDuration(Math.round(v));
+      // Four significant digits: enough to see a miss, short enough to read.
+      return formatDuration(v === 0 ? 0 : Number(v.toPrecision(4)));
     case 'ratio':
       return `${trimNumber(v * 100, 4)}%`;
     case 'rate':

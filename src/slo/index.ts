@@ -1,3 +1,4 @@
 export * from './slo.js';
 export * from './evaluate.js';
 export * from './gate.js';
+export * from './hooks.js';

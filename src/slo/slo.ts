@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import { parseDuration } from '../units/duration.js';
+import { parseRate } from '../pacer/rate.js';
 
 /**
  * SLO gates: k6-like thresholds over one run's Metrics, e.g. `p99<50ms,p99.9<200ms,success>=99.9%`.
@@ -125,20 +126,14 @@ function parseValue(kind: SloKind, text: string, bad: (why: string) => UsageErro
       return v;
     }
     case 'rate': {
-      // "500", "500/s", "500/1s", "30000/1m": requests per (duration), as vegeta writes rates.
-      const m = /^(\d+(?:\.\d+)?|\.\d+)(?:\/(.*))?$/.exec(text);
-      if (!m) throw bad(`invalid rate "${text}" (e.g. 500, 500/s or 30000/1m)`);
-      let per = 1e9;
-      if (m[2] !== undefined) {
-        const unit = /^\d/.test(m[2]) ? m[2] : `1${m[2]}`;
-        try {
-          per = parseDuration(unit);
-        } catch {
-          throw bad(`invalid rate "${text}" (e.g. 500, 500/s or 30000/1m)`);
-        }
-        if (per <= 0) throw bad(`invalid rate "${text}": the period must be positive`);
+      // "500", "500/s", "500/1s", "30000/1m": as vegeta (and -rate) write rates. parseRate reads
+      // "0"/"max" as max mode, which is no limit a run can be held to.
+      if (/^(max|inf|infinity)$/i.test(text)) throw bad(`invalid rate "${text}" (e.g. 500, 500/s or 30000/1m)`);
+      try {
+        return parseRate(text);
+      } catch {
+        throw bad(`invalid rate "${text}" (e.g. 500, 500/s or 30000/1m)`);
       }
-      return Number(m[1]) / (per / 1e9);
     }
   }
 }

@@ -3,13 +3,14 @@ import { EXIT_SLO_FAILED, RuntimeError, UsageError } from '../../errors.js';
 import { parseReportType, runReport, type ReportGate } from '../../report/run.js';
 import type { Command } from '../command.js';
 import type { ParsedArgs } from '../flags.js';
+import { SLO_FLAG, sloReportGate } from '../../slo/index.js';
 
 /**
  * SLO GATE: the `-slo` flag's place. Return a gate built from the parsed flags (see ReportGate in
  * src/report/run.ts), or undefined when no SLO was asked for. A failed gate exits 99.
  */
-function gateFromArgs(_args: ParsedArgs): ReportGate | undefined {
-  return undefined;
+function gateFromArgs(args: ParsedArgs): ReportGate | undefined {
+  return sloReportGate(args);
 }
 
 /** `tailprobe report`: a thin shell over runReport (src/report). */
@@ -42,6 +43,7 @@ export const command: Command = {
       },
       { name: 'every', type: 'duration', default: '0', help: 'Print a report of everything so far at this interval while reading (0: at the end only)' },
       { name: 'output', aliases: ['o'], type: 'string', default: 'stdout', value: 'FILE', help: 'Write the report to FILE' },
+      SLO_FLAG,
     ],
     examples: [
       'tailprobe attack -rate=500 -duration=60s < targets.txt | tailprobe report',
