@@ -9,3 +9,5 @@ export * from './metrics/index.js';
 export * from './results/index.js';
 export * from './slo/index.js';
 export * from './report/index.js';
+export * from './compare/index.js';
+export * from './sweep/index.js';
