@@ -73,14 +73,16 @@ export class LockCore {
   /** `caller` is the public method on the stack: it and what it calls are left out of stacks. */
   acquire(write: boolean, opts: LockOptions | undefined, caller: Function): Promise<Release> {
     const signal = opts?.signal ?? null;
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    const timeoutMs = opts?.timeoutMs;
+    if (opts !== undefined) {
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      if (timeoutMs !== undefined && !(timeoutMs >= 0)) {
+        return Promise.reject(new RangeError(`timeoutMs must be >= 0, got ${timeoutMs}`));
+      }
+    }
     if (this.canGrant(write)) {
       this.take(write);
       return Promise.resolve(this.makeRelease(write, 0));
-    }
-    const timeoutMs = opts?.timeoutMs;
-    if (timeoutMs !== undefined && !(timeoutMs >= 0)) {
-      return Promise.reject(new RangeError(`timeoutMs must be >= 0, got ${timeoutMs}`));
     }
     return new Promise<Release>((resolve, reject) => {
       const now = performance.now();
