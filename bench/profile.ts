@@ -15,7 +15,7 @@ import { scratchDir } from './lib/context.js';
 import { formatProfileSummary, summarizeCpuProfile, type CpuProfile } from './lib/cpuprofile.js';
 import { NGINX_CANDIDATES, startNginx } from './lib/nginx.js';
 import { killAllChildren } from './lib/proc.js';
-import { REPO_ROOT, runTailprobe } from './lib/tailprobe.js';
+import { REPO_ROOT, runTailprobe, snapshotBuild } from './lib/tailprobe.js';
 
 const spec: CommandSpec = {
   name: 'bench/profile',
@@ -42,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
   const outDir = a.string('out') || join(REPO_ROOT, 'bench', 'results', `profile-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(outDir, { recursive: true });
   const workDir = scratchDir();
+  snapshotBuild(join(workDir, 'build'));
   const nginx = await startNginx(nginxBin);
   process.once('SIGINT', () => {
     killAllChildren();

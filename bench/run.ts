@@ -19,7 +19,7 @@ import { describeMachine, load1 } from './lib/machine.js';
 import { NGINX_CANDIDATES, startNginx } from './lib/nginx.js';
 import { killAllChildren, onExitCleanup, runProcess } from './lib/proc.js';
 import type { BarCheck, SuiteResult } from './lib/suite.js';
-import { tailprobeAttackAvailable } from './lib/tailprobe.js';
+import { snapshotBuild, tailprobeAttackAvailable } from './lib/tailprobe.js';
 import { findVegeta } from './lib/vegeta.js';
 import { WRK_CANDIDATES } from './lib/wrk.js';
 import { throughputSuite } from './suites/throughput.js';
@@ -68,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
   const machine = describeMachine();
   const workDir = scratchDir();
   const unhookDir = onExitCleanup(() => rmSync(workDir, { recursive: true, force: true }));
+  if (tailprobeAttackAvailable()) log(`bench: measuring a snapshot of the current build: ${snapshotBuild(join(workDir, 'build'))}`);
   const nginx = await startNginx(nginxBin);
   const stopOnSignal = (sig: NodeJS.Signals) => {
     log(`bench: ${sig}: stopping every tool and nginx`);

@@ -56,6 +56,8 @@ export interface RunRecord {
   /** 1-minute load average before and after the run. */
   load: [number, number];
   args?: string[];
+  /** What the tool itself warned about (tailprobe's report warnings). */
+  notes?: string[];
 }
 
 export function scratchDir(): string {
@@ -72,7 +74,7 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function measure(
   ctx: Ctx,
   at: { suite: string; config: string; tool: string; rep: number },
-  run: () => Promise<{ figures: Record<string, number>; args?: string[] }>,
+  run: () => Promise<{ figures: Record<string, number>; args?: string[]; notes?: string[] }>,
 ): Promise<RunRecord> {
   const before = load1();
   const nginxCpu0 = ctx.nginx.workerCpuSec();
@@ -80,9 +82,10 @@ export async function measure(
   let figures: Record<string, number> = {};
   let error: string | undefined;
   let args: string[] | undefined;
+  let notes: string[] | undefined;
   const t0 = performance.now();
   try {
-    ({ figures, args } = await run());
+    ({ figures, args, notes } = await run());
   } catch (err) {
     error = (err as Error).message.split('\n')[0];
   }
@@ -99,12 +102,14 @@ export async function measure(
     },
     load: [before, load1()],
     args,
+    notes: notes?.length ? notes : undefined,
   };
   ctx.log(
     `  ${at.config.padEnd(14)} ${at.tool.padEnd(16)} rep ${at.rep + 1}: ` +
       (rec.ok ? `server ${Math.round(rec.figures.serverRate!)} req/s` : `FAILED: ${error}`) +
       ` (load ${before})`,
   );
+  for (const note of rec.notes ?? []) ctx.log(`    ${at.tool} warns: ${note}`);
   await pause(500); // let sockets close and the CPU settle before the next tool
   return rec;
 }

@@ -14,10 +14,12 @@ export interface ReportSummary {
   durationNs: number;
   waitNs: number;
   latency: { mean: number; p50: number; p90: number; p99: number; max: number };
-  /** How far the generator fell behind its schedule (tailprobe only; null for vegeta). */
+  /** How far the generator fell behind its schedule (tailprobe's `schedule`; null for vegeta). */
   schedule: { p50: number; p99: number; max: number; late: number; lateRatio: number } | null;
   /** The generator's own health, when the report carries it (tailprobe). */
   health: { cpuPercent: number; eventLoopP99: number; unsent: number; ended: string } | null;
+  /** tailprobe's warnings (e.g. the generator, not the target, was the bottleneck). */
+  warnings: string[];
 }
 
 type Obj = Record<string, unknown>;
@@ -64,11 +66,11 @@ export function parseJsonReport(text: string): ReportSummary {
     },
     schedule: sched
       ? {
-          p50: num(sched, 'p50', '50th', 'lag_p50', 'lagP50'),
-          p99: num(sched, 'p99', '99th', 'lag_p99', 'lagP99'),
-          max: num(sched, 'max', 'lag_max', 'lagMax'),
-          late: num(sched, 'late', 'late_sends', 'lateSends'),
-          lateRatio: num(sched, 'lateRatio', 'late_ratio'),
+          p50: num(sched, 'lag_50th', 'p50'),
+          p99: num(sched, 'lag_99th', 'p99'),
+          max: num(sched, 'lag_max', 'max'),
+          late: num(sched, 'late'),
+          lateRatio: num(sched, 'late_ratio', 'lateRatio'),
         }
       : null,
     health: health
@@ -79,5 +81,6 @@ export function parseJsonReport(text: string): ReportSummary {
           ended: typeof health.ended === 'string' ? health.ended : '',
         }
       : null,
+    warnings: Array.isArray(root.warnings) ? root.warnings.map(String) : [],
   };
 }

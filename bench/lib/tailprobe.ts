@@ -1,4 +1,4 @@
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runProcess, type ProcessRun } from './proc.js';
@@ -10,7 +10,28 @@ import { parseJsonReport, type ReportSummary } from './report-json.js';
  */
 /** The repository root: this file is compiled to dist/bench/lib/. */
 export const REPO_ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..');
-export const TAILPROBE_CLI = join(REPO_ROOT, 'bin', 'tailprobe.js');
+let cli = join(REPO_ROOT, 'bin', 'tailprobe.js');
+
+/** The CLI the bench runs: the repository's, or the snapshot's after snapshotBuild(). */
+export function tailprobeCli(): string {
+  return cli;
+}
+
+/**
+ * Copies the build under test (bin/, dist/src/, package.json; node_modules linked) to `dir` and
+ * makes the bench run that copy. Several engineers rebuild dist/ in this repository while a long
+ * bench runs; without a snapshot a run could load a half-written module, or measure two different
+ * builds in one table. Returns the snapshot's CLI path.
+ */
+export function snapshotBuild(dir: string): string {
+  mkdirSync(join(dir, 'dist'), { recursive: true });
+  cpSync(join(REPO_ROOT, 'bin'), join(dir, 'bin'), { recursive: true });
+  cpSync(join(REPO_ROOT, 'dist', 'src'), join(dir, 'dist', 'src'), { recursive: true });
+  cpSync(join(REPO_ROOT, 'package.json'), join(dir, 'package.json'));
+  symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  cli = join(dir, 'bin', 'tailprobe.js');
+  return cli;
+}
 
 /** True once the attack command exists in the build (it is built by another team, concurrently). */
 export function tailprobeAttackAvailable(): boolean {
@@ -45,6 +66,7 @@ export async function runTailprobe(opts: {
   const targets = join(opts.workDir, 'targets.txt');
   writeFileSync(targets, `GET ${opts.url}\n`);
   const out = join(opts.workDir, opts.outName ?? 'results.bin');
+  const TAILPROBE_CLI = tailprobeCli();
   const args = [
     ...(opts.nodeArgs ?? []),
     TAILPROBE_CLI,

@@ -60,6 +60,7 @@ export async function fidelitySuite(ctx: Ctx): Promise<SuiteResult> {
             cpuCores: r.proc.cpuSec / (r.proc.wallMs / 1000),
           },
           args: r.args,
+          notes: r.report.warnings,
         };
       },
     },

@@ -44,6 +44,7 @@ export async function memorySuite(ctx: Ctx): Promise<SuiteResult> {
             lagP99: r.report.schedule?.p99 ?? NaN,
           },
           args: r.args,
+          notes: r.report.warnings,
         };
       },
     },

@@ -30,6 +30,7 @@ export async function throughputSuite(ctx: Ctx): Promise<SuiteResult> {
         return {
           figures: { toolRate: r.report.throughput, requests: r.report.requests, cpuSec: r.proc.cpuSec, wallSec: r.proc.wallMs / 1000, peakRss: r.proc.peakRss, success: r.report.success },
           args: r.args,
+          notes: r.report.warnings,
         };
       },
     },

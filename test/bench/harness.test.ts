@@ -188,7 +188,7 @@ test('report JSON: vegeta fields, and tailprobe schedule when present', () => {
   assert.equal(v.latency.p99, 900000);
   assert.equal(v.durationNs, 10e9);
   assert.equal(v.schedule, null);
-  const t = parseJsonReport(JSON.stringify({ ...vegeta, schedule: { p50: 20000, p99: 400000, max: 2e6, late: 3, lateRatio: 0.0003 } }));
+  const t = parseJsonReport(JSON.stringify({ ...vegeta, schedule: { recorded: true, late: 3, late_ratio: 0.0003, lag_50th: 20000, lag_99th: 400000, lag_max: 2e6 }, warnings: ['w'] }));
   assert.deepEqual(t.schedule, { p50: 20000, p99: 400000, max: 2e6, late: 3, lateRatio: 0.0003 });
   assert.throws(() => parseJsonReport('Requests [total] 10'), /not JSON/);
   assert.throws(() => parseJsonReport('{}'), /no "requests"/);
