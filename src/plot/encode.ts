@@ -63,6 +63,7 @@ export function encodeRun(run: RunPlot): object {
       p999: f32(s.p999, NS_PER_MS),
       max: f32(s.max, NS_PER_MS),
       requests: f32(s.requests),
+      completed: f32(s.completed),
       successes: f32(s.successes),
       errors: f32(s.errors),
       codes: s.codes.map((c) => ({ code: c.code, counts: f32(c.counts) })),

@@ -114,11 +114,14 @@ thead th { border-bottom: 1px solid var(--line); font-weight: 600; }
 tbody th { font-weight: 500; color: var(--fg); white-space: nowrap; }
 tbody tr.sub th { font-weight: 400; color: var(--muted); padding-left: 14px; }
 tbody tr.group th { padding-top: 6px; }
-td { font: 12.5px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; white-space: pre-wrap; min-width: 110px; max-width: 420px; overflow-wrap: anywhere; }
+td { font: 12.5px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; white-space: pre-wrap; min-width: 100px; max-width: 420px; }
+tr.errors td, table.parameters td { overflow-wrap: anywhere; }
 tr.tail td { color: var(--tail); font-weight: 600; }
 tr.errors td { color: #c92a2a; max-width: 560px; }
 table.summary tbody tr:nth-child(odd), table.parameters tbody tr:nth-child(odd) { background: #fbfcfd; }
 .tables { display: flex; flex-wrap: wrap; gap: 8px 48px; align-items: flex-start; }
+.tables > div { max-width: 100%; min-width: 0; }
+.scroll { overflow-x: auto; max-width: 100%; }
 section.run, section.dist, section.sweep, section.runs-overlay { border-top: 1px solid var(--line); margin-top: 18px; }
 .swatch { width: 12px; height: 12px; border-radius: 2px; display: inline-block; }
 .toolbar { display: flex; gap: 8px; align-items: center; margin: 0 0 6px; flex-wrap: wrap; }

@@ -16,8 +16,13 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
+/** The error set can hold a thousand kinds; the page lists the first few (all in the tooltip). */
+const MAX_ERRORS_SHOWN = 8;
+
 interface Cell {
   text: string;
+  /** Tooltip. */
+  title?: string;
   key?: string;
   value?: number;
 }
@@ -69,8 +74,10 @@ export function summaryTable(runs: RunPlot[]): string {
   add('Errors', (r) => {
     const e = [...r.metrics.errors].map(([t, n]) => `${n}× ${t}`);
     if (r.metrics.otherErrors) e.push(`${r.metrics.otherErrors}× (errors of kinds not listed)`);
-    return { text: e.length ? e.join('\n') : 'none' };
-  }, 'errors');
+    const shown = e.slice(0, MAX_ERRORS_SHOWN).map((x) => (x.length > 140 ? `${x.slice(0, 139)}…` : x));
+    if (e.length > MAX_ERRORS_SHOWN) shown.push(`… ${e.length - MAX_ERRORS_SHOWN} more kinds`);
+    return { text: e.length ? shown.join('\n') : 'none', title: e.join('\n') };
+  }, runs.some((r) => r.metrics.errors.size > 0 || r.metrics.otherErrors > 0) ? 'errors' : undefined);
   return table('summary', 'tp-summary', runs, rows);
 }
 
@@ -118,13 +125,14 @@ function table(cls: string, id: string, runs: RunPlot[], rows: Row[]): string {
           const attrs = [`data-run="${i}"`];
           if (c.key) attrs.push(`data-key="${escapeHtml(c.key)}"`);
           if (c.value !== undefined) attrs.push(`data-value="${c.value}"`);
+          if (c.title !== undefined) attrs.push(`title="${escapeHtml(c.title)}"`);
           return `<td ${attrs.join(' ')}>${escapeHtml(c.text)}</td>`;
         })
         .join('');
       return `<tr${row.cls ? ` class="${row.cls}"` : ''}><th scope="row">${escapeHtml(row.label.trim())}</th>${cells}</tr>`;
     })
     .join('\n');
-  return `<table class="${cls}" id="${id}"><thead><tr><th></th>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+  return `<div class="scroll"><table class="${cls}" id="${id}"><thead><tr><th></th>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 
 export function sweepTable(sw: SweepPlot): string {

@@ -27,6 +27,8 @@ export interface TimeSeries {
   /** Start of each bucket, ns from the run's origin, ascending, with no gaps (empty buckets are zeros). */
   start: Float64Array;
   requests: Float64Array;
+  /** Results whose response ended in the bucket (intended send + latency): dips when the service stalls. */
+  completed: Float64Array;
   successes: Float64Array;
   /** Results with a transport error (vegeta's error set: no response, timeout, ...). */
   errors: Float64Array;
@@ -65,6 +67,9 @@ export class TimeSeriesBuilder {
   private readonly slotCodes: number[] = [];
   private late = 0;
   private lastKey = NaN;
+  private readonly completions = new Map<number, number>();
+  private lastDoneKey = NaN;
+  private lastDoneCount = 0;
   private lastBucket: Bucket | undefined;
 
   constructor(opts: TimeSeriesOptions = {}) {
@@ -89,6 +94,13 @@ export class TimeSeriesBuilder {
     }
     this.lastKey = k;
     this.lastBucket = b;
+    const done = Math.floor((t + latency) / this.bucketNs);
+    if (done !== this.lastDoneKey) {
+      if (this.lastDoneCount > 0) this.completions.set(this.lastDoneKey, (this.completions.get(this.lastDoneKey) ?? 0) + this.lastDoneCount);
+      this.lastDoneKey = done;
+      this.lastDoneCount = 0;
+    }
+    this.lastDoneCount++;
     b.requests++;
     if (success) b.successes++;
     if (error) b.errors++;
@@ -102,6 +114,10 @@ export class TimeSeriesBuilder {
   finish(): TimeSeries {
     for (const k of this.open) this.close(this.buckets.get(k)!);
     this.open.length = 0;
+    if (this.lastDoneCount > 0) this.completions.set(this.lastDoneKey, (this.completions.get(this.lastDoneKey) ?? 0) + this.lastDoneCount);
+    this.lastDoneCount = 0;
+    // The time axis is that of the schedule: completions after the last scheduled bucket (the
+    // run's wait) are not drawn.
     const keys = [...this.buckets.keys()].sort((a, b) => a - b);
     const first = keys.length ? keys[0]! : 0;
     const n = keys.length ? keys[keys.length - 1]! - first + 1 : 0;
@@ -111,6 +127,7 @@ export class TimeSeriesBuilder {
       bucketNs: this.bucketNs,
       start: f(),
       requests: f(),
+      completed: f(),
       successes: f(),
       errors: f(),
       p50: nan(),
@@ -121,6 +138,7 @@ export class TimeSeriesBuilder {
       lateResults: this.late,
     };
     for (let i = 0; i < n; i++) s.start[i] = (first + i) * this.bucketNs;
+    for (const [k, c] of this.completions) if (k >= first && k < first + n) s.completed[k - first] += c;
     for (const k of keys) {
       const b = this.buckets.get(k)!;
       const i = k - first;

@@ -520,7 +520,7 @@ function throughputChart(v: RunView, container: any, group: Group): any {
     color: codeColor(c.code, used),
     values: per(arr(c.counts)),
   }));
-  const cols = [per(arr(s.requests)), ...codes.map((c) => c.values), per(arr(s.errors))];
+  const cols = [per(arr(s.requests)), per(arr(s.completed)), ...codes.map((c) => c.values), per(arr(s.errors))];
   const data = stepData(v, ...cols);
   const val = (_u: any, y: number) => (y == null ? '—' : `${fmtNum(y)}/s`);
   const opts = {
@@ -531,7 +531,8 @@ function throughputChart(v: RunView, container: any, group: Group): any {
     axes: [timeAxis(), { label: 'requests / s', size: Y_AXIS_SIZE, labelSize: LABEL_SIZE, values: (_u: any, sp: number[]) => sp.map(fmtNum) }],
     series: [
       { label: 'time', value: (_u: any, x: number) => fmtSec(x) },
-      line({ label: 'sent', stroke: COLORS.requests, width: 2.5, paths: steps(), value: val }),
+      line({ label: 'scheduled', stroke: '#adb5bd', width: 3, paths: steps(), value: val }),
+      line({ label: 'completed', stroke: COLORS.requests, width: 1.75, paths: steps(), value: val }),
       ...codes.map((c) => line({ label: c.label, stroke: c.color, width: 1.5, paths: steps(), value: val })),
       line({ label: 'errors', stroke: COLORS.fail, width: 1.5, dash: [5, 3], paths: steps(), value: val }),
     ],
@@ -684,6 +685,8 @@ function sweepChart(container: any): any {
           const { left, top, width, height } = u.bbox;
           ctx.save();
           ctx.font = `${12 * dpr()}px system-ui, sans-serif`;
+          ctx.textAlign = 'left';
+          ctx.textBaseline = 'alphabetic';
           ctx.lineWidth = 1.5 * dpr();
           for (const l of limits) {
             const y = u.valToPos(l.ms, 'y', true);
@@ -793,7 +796,7 @@ function render(): void {
       evBox.box.classList.add('events');
       eventsChart(v, evBox.body, g, caption);
     }
-    const thr = chartBox(sec, 'Throughput and status codes over time', `per ${fmtSec(v.bucketS)} bucket, by intended send time`);
+    const thr = chartBox(sec, 'Throughput and status codes over time', `per ${fmtSec(v.bucketS)} bucket; codes and errors by intended send time, completed by when the response ended`);
     throughputChart(v, thr.body, g);
   }
 
