@@ -11,3 +11,4 @@ export * from './slo/index.js';
 export * from './report/index.js';
 export * from './compare/index.js';
 export * from './sweep/index.js';
+export * from './profile/index.js';
