@@ -15,7 +15,9 @@ export function textReport(m: Metrics, meta: RunMeta[] = [], sources: SourceSumm
   const n = m.requests;
   const schedule = s.recorded
     ? `${s.late}, ${pct(s.lateRatio)}, ${dur(s.p50)}, ${dur(s.p99)}, ${dur(s.max)}`
-    : 'not recorded (vegeta results carry no send times)';
+    : n === 0
+      ? 'no results'
+      : 'not recorded (vegeta results carry no send times)';
   let text =
     `Requests\t[total, rate, throughput]\t${n}, ${f2(m.rate)}, ${f2(m.throughput)}\n` +
     `Duration\t[total, attack, wait]\t${dur(m.duration + m.wait)}, ${dur(m.duration)}, ${dur(m.wait)}\n` +
