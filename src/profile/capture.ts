@@ -25,6 +25,8 @@ export interface CaptureOptions {
   signal?: AbortSignal;
   /** Extra time allowed beyond `seconds` for the server to answer (default 30 s). */
   graceMs?: number;
+  /** The server, if already probed (skips probing again). */
+  server?: ServerInfo;
   /** Called as each profile lands (the CLI prints it at once). */
   onProfile?: (p: CapturedProfile) => void;
 }
@@ -82,7 +84,7 @@ function preferSampleType(p: Profile, type: string): boolean {
 export async function captureProfiles(opts: CaptureOptions): Promise<CapturedProfile[]> {
   if (!(opts.seconds > 0)) throw new UsageError(`profile window must be at least 1s (got ${opts.seconds})`);
   const http = { token: opts.token, signal: opts.signal };
-  const server = await probeServer(opts.url, http);
+  const server = opts.server ?? (await probeServer(opts.url, http));
   await mkdir(opts.outDir, { recursive: true });
   const captured: CapturedProfile[] = [];
   const failures: Array<{ type: ProfileType; error: Error }> = [];

@@ -46,6 +46,8 @@ export interface ProfileDuringAttackOptions {
   signal?: AbortSignal;
   /** Progress lines (stderr in the CLI). */
   log?: (line: string) => void;
+  /** The server, if already probed (the attack probes before sending any load). */
+  server?: ServerInfo;
 }
 
 export interface DuringAttackResult {
@@ -61,7 +63,7 @@ export interface DuringAttackResult {
  * a failed profile must not cost the user their attack results; failures are returned.
  */
 export async function profileDuringAttack(opts: ProfileDuringAttackOptions): Promise<{ done: Promise<DuringAttackResult> }> {
-  const server = await probeServer(opts.url, { token: opts.token, signal: opts.signal });
+  const server = opts.server ?? (await probeServer(opts.url, { token: opts.token, signal: opts.signal }));
   const window = profileWindow(opts.durationNs);
   const log = opts.log ?? (() => {});
   const done = (async (): Promise<DuringAttackResult> => {
@@ -82,6 +84,7 @@ export async function profileDuringAttack(opts: ProfileDuringAttackOptions): Pro
         outDir: opts.outDir,
         token: opts.token,
         signal: opts.signal,
+        server,
       });
       return { captured, failures: [], server, window };
     } catch (err) {

@@ -39,3 +39,14 @@ export {
 } from './fetch.js';
 export { captureProfiles, parseProfileTypes, CaptureError, type CaptureOptions, type CapturedProfile } from './capture.js';
 export { fetchAgentEvents } from './events.js';
+export { flameGraphHtml, type FlameOptions } from './flame.js';
+export {
+  profileDuringAttack,
+  profileWindow,
+  summarizeEvents,
+  WARMUP_FRACTION,
+  TAIL_FRACTION,
+  type ProfileWindow,
+  type ProfileDuringAttackOptions,
+  type DuringAttackResult,
+} from './during-attack.js';

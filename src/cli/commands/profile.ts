@@ -64,7 +64,7 @@ export const command: Command = {
     };
     let failures: Error[] = [];
     try {
-      await captureProfiles({ url, types, seconds, outDir, token, graceMs: args.number('timeout') / 1e6, onProfile: print });
+      await captureProfiles({ url, types, seconds, outDir, token, server, graceMs: args.number('timeout') / 1e6, onProfile: print });
     } catch (err) {
       if (!(err instanceof CaptureError)) throw err;
       failures = err.failures.map((f) => f.error);
