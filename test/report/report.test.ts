@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { openResults } from '../../src/results/reader.js';
 import { emptyMeta, type Result, type RunMeta } from '../../src/results/result.js';
@@ -243,4 +244,35 @@ test('warnings: closed loop, generator bottleneck (late sends, send lag, CPU), e
     (jsonReport(late, [info()]) as { warnings: string[] }).warnings.map((w) => w.slice(0, 20)),
     ['Warning: the load ge'],
   );
+});
+
+test('runReport: the gate hook judges the final metrics; its verdict goes to err and fails the run', async () => {
+  const { runReport } = await import('../../src/report/run.js');
+  const { PassThrough, Readable } = await import('node:stream');
+  const text = (s: InstanceType<typeof PassThrough>) => {
+    let t = '';
+    s.on('data', (d: Buffer) => (t += d.toString()));
+    return () => t;
+  };
+  const input = readFileSync(join(FIXTURES, 'vegeta', 'results.json'));
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const outText = text(out);
+  const errText = text(err);
+  let seen = 0;
+  const res = await runReport({
+    inputs: [],
+    stdin: Readable.from([input]),
+    out,
+    err,
+    type: parseReportType('json'),
+    gate: (m) => {
+      seen = m.requests;
+      return { text: 'p99<10ms: 30s FAIL', failed: m.latencies().p99 > 10e6 };
+    },
+  });
+  assert.equal(seen, 6);
+  assert.equal(res.failed, true);
+  assert.equal(JSON.parse(outText()).requests, 6);
+  assert.equal(errText(), 'p99<10ms: 30s FAIL\n');
 });
