@@ -1,0 +1,483 @@
+import type { Result } from '../results/result.js';
+import type { Pacer } from '../pacer/pacer.js';
+import type { Clock } from './clock.js';
+import { AttackTimeout, DroppedAfterTimeout, TIMEOUT, errorText } from './error-text.js';
+import type { Plan, PreparedTarget } from './plan.js';
+
+/**
+ * The engine of one thread: it walks its share of the schedule, hands each request to undici when
+ * due, and turns each completion into a Result.
+ *
+ * Open model. Request i is due at pacer.offsetOf(i). It is dispatched as soon as the thread sees it
+ * is due, whatever else is in flight; if every connection is busy it waits in undici's queue and
+ * the wait shows up as send lag. Its latency counts from the intended time, so a request that left
+ * late carries its lateness, as the user who sent it would have felt it. The engine never slows the
+ * schedule down to match the server (coordinated omission); when it falls behind, it sends the late
+ * requests as soon as it can and the lag is in every result.
+ *
+ * Hot path economy (per request): no timers (one scheduling timer and one timeout sweep per thread),
+ * no closures, no header objects (dispatch options are prepared once per target), and handler
+ * objects are recycled. What remains is what undici allocates, plus the Result itself.
+ *
+ * Timing: the schedule is checked when the timer fires and after every batch of completions (a
+ * microtask), so at high rates, where completions arrive every few microseconds, requests leave
+ * close to their due time even though timers have a 1 ms grain.
+ */
+
+export interface RunnerConfig {
+  plan: Plan;
+  clock: Clock;
+  /** null = max mode: keep `maxInFlight` requests in flight. */
+  pacer: Pacer | null;
+  durationNs: number;
+  timeoutNs: number;
+  /** This thread's share of the schedule: requests first, first+stride, first+2·stride, ... */
+  first: number;
+  stride: number;
+  maxInFlight: number;
+  name: string;
+  redirects: number;
+  maxBody: number;
+  keepHeaders: boolean;
+  /** How long a stop waits for in-flight requests when there is no timeout, ns. */
+  drainNs?: number;
+  emit: (r: Result) => void;
+}
+
+export interface RunnerSummary {
+  /** Requests handed to undici. */
+  sent: number;
+  /** True when stop() ended the schedule before its planned end. */
+  stopped: boolean;
+}
+
+/** Requests sent in one go when behind schedule before the event loop gets a turn. */
+const MAX_BURST = 64;
+
+const RUNNING = 1;
+const DRAINING = 2;
+const DONE = 3;
+
+/** One request in flight; recycled. Implements undici's (internal, allocation-free) handler API. */
+class Exchange {
+  seq = 0;
+  intended = 0;
+  dispatched = 0;
+  started = -1;
+  code = 0;
+  bytesIn = 0;
+  target: PreparedTarget | null = null;
+  abortFn: ((err?: Error) => void) | null = null;
+  /** The result is already recorded (timed out while queued); undici still holds the handler. */
+  orphan = false;
+  timedOut = false;
+  /** In the runner's in-flight list. */
+  linked = false;
+  prev: Exchange | null = null;
+  next: Exchange | null = null;
+  chunks: Buffer[] | null = null;
+  kept = 0;
+  headers: Record<string, string[]> | null = null;
+  location: string | null = null;
+  redirectCount = 0;
+  redirectError = '';
+  currentUrl = '';
+  currentMethod = '';
+
+  constructor(readonly runner: Runner) {}
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.orphan) throw DROPPED;
+    this.abortFn = abort;
+    if (this.started < 0) this.started = this.runner.clock.nowNs();
+  }
+
+  onHeaders(statusCode: number, raw: Buffer[], _resume: () => void, _statusText: string): boolean {
+    if (statusCode < 200) return true; // 1xx informational: the final status follows
+    this.code = statusCode;
+    const r = this.runner;
+    if (r.keepHeaders) this.headers = parseRawHeaders(raw);
+    if (statusCode >= 300 && statusCode < 400 && statusCode !== 304 && r.redirects >= 0) {
+      for (let i = 0; i < raw.length; i += 2) {
+        if (raw[i]!.length === 8 && raw[i]!.toString('latin1').toLowerCase() === 'location') {
+          this.location = raw[i + 1]!.toString('latin1');
+          break;
+        }
+      }
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.bytesIn += chunk.length;
+    const max = this.runner.maxBody;
+    if (max !== 0 && (max < 0 || this.kept < max)) {
+      const take = max < 0 ? chunk.length : Math.min(chunk.length, max - this.kept);
+      // Copy: undici may reuse the chunk's memory once we return.
+      (this.chunks ??= []).push(Buffer.from(chunk.subarray(0, take)));
+      this.kept += take;
+    }
+    return true;
+  }
+
+  onComplete(_trailers: unknown): void {
+    this.runner.done(this, null);
+  }
+
+  onError(err: Error): void {
+    this.runner.done(this, err);
+  }
+
+  onUpgrade(): void {
+    // Not requested; undici only calls this for upgrade/CONNECT requests.
+  }
+}
+
+const TIMEOUT_ERR = new AttackTimeout();
+const DROPPED = new DroppedAfterTimeout();
+const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
+
+export class Runner {
+  readonly clock: Clock;
+  readonly keepHeaders: boolean;
+  readonly redirects: number;
+  readonly maxBody: number;
+  private readonly plan: Plan;
+  private readonly targets: PreparedTarget[];
+  private readonly pacer: Pacer | null;
+  private readonly endNs: number;
+  private readonly timeoutNs: number;
+  private readonly stride: number;
+  private readonly maxInFlight: number;
+  private readonly name: string;
+  private readonly emit: (r: Result) => void;
+  private readonly drainNs: number;
+
+  private state = 0;
+  private nextIndex: number;
+  private nextOffset = 0;
+  /** Requests handed to undici. */
+  sent = 0;
+  inFlight = 0;
+  private stopped = false;
+  private head: Exchange | null = null;
+  private tail: Exchange | null = null;
+  private readonly free: Exchange[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private drainTimer: NodeJS.Timeout | null = null;
+  private pumpQueued = false;
+  private immediateQueued = false;
+  private resolveDone: ((s: RunnerSummary) => void) | null = null;
+  readonly finished: Promise<RunnerSummary>;
+
+  constructor(c: RunnerConfig) {
+    this.plan = c.plan;
+    this.targets = c.plan.targets;
+    this.clock = c.clock;
+    this.pacer = c.pacer;
+    this.endNs = c.durationNs > 0 ? c.durationNs : Infinity;
+    this.timeoutNs = c.timeoutNs;
+    this.stride = c.stride;
+    this.nextIndex = c.first;
+    this.maxInFlight = c.maxInFlight;
+    this.name = c.name;
+    this.redirects = c.redirects;
+    this.maxBody = c.maxBody;
+    this.keepHeaders = c.keepHeaders;
+    this.emit = c.emit;
+    this.drainNs = c.drainNs ?? 30e9;
+    this.finished = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  /** Starts walking the schedule (the clock's offset 0 may still be slightly in the future). */
+  start(): void {
+    this.state = RUNNING;
+    if (this.pacer) {
+      this.nextOffset = this.pacer.offsetOf(this.nextIndex);
+      this.armTimer(this.nextOffset, this.clock.nowNs());
+    } else {
+      const wait = -this.clock.nowNs() / 1e6;
+      if (wait > 0) this.timer = setTimeout(this.onTimer, wait);
+      else this.pump();
+    }
+  }
+
+  /** Stops scheduling; requests in flight get up to the timeout (or drainNs), then `finished` resolves. */
+  stop(): void {
+    if (this.state === RUNNING || this.state === 0) {
+      this.stopped = true;
+      this.endSchedule();
+      if (this.isDraining() && this.inFlight > 0) {
+        const limit = this.timeoutNs > 0 ? this.timeoutNs + 1e9 : this.drainNs;
+        this.drainTimer = setTimeout(this.abandon, limit / 1e6);
+      }
+    }
+  }
+
+  private isDraining(): boolean {
+    return this.state === DRAINING;
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = null;
+    this.timerAt = Infinity;
+    this.pump();
+  };
+
+  private readonly pump = (): void => {
+    this.pumpQueued = false;
+    if (this.state !== RUNNING) return;
+    const now = this.clock.nowNs();
+    const pacer = this.pacer;
+    if (pacer === null) {
+      if (now >= this.endNs) return this.endSchedule();
+      while (this.inFlight < this.maxInFlight) {
+        this.fire(this.nextIndex, now, now);
+        this.nextIndex += this.stride;
+      }
+      if (this.timer === null && this.endNs !== Infinity) this.armTimer(this.endNs, now);
+      return;
+    }
+    let off = this.nextOffset;
+    let burst = 0;
+    while (off <= now) {
+      if (off >= this.endNs) return this.endSchedule();
+      if (++burst > MAX_BURST) {
+        // Far behind (a stall): send the rest after the event loop has had a turn, so completions
+        // free connections instead of every late request opening a new one. Lag is recorded.
+        if (!this.immediateQueued) {
+          this.immediateQueued = true;
+          setImmediate(this.onImmediate);
+        }
+        return;
+      }
+      this.fire(this.nextIndex, off, now);
+      this.nextIndex += this.stride;
+      off = this.nextOffset = pacer.offsetOf(this.nextIndex);
+    }
+    if (off >= this.endNs) return this.endSchedule();
+    this.armTimer(off, now);
+  };
+
+  private readonly onImmediate = (): void => {
+    this.immediateQueued = false;
+    this.pump();
+  };
+
+  private armTimer(atNs: number, nowNs: number): void {
+    if (this.timer !== null) {
+      if (this.timerAt <= atNs) return;
+      clearTimeout(this.timer);
+    }
+    this.timerAt = atNs;
+    this.timer = setTimeout(this.onTimer, Math.max(0, (atNs - nowNs) / 1e6));
+  }
+
+  private schedulePump(): void {
+    if (!this.pumpQueued && this.state === RUNNING) {
+      this.pumpQueued = true;
+      queueMicrotask(this.pump);
+    }
+  }
+
+  private fire(seq: number, intended: number, now: number): void {
+    const ex = this.free.pop() ?? new Exchange(this);
+    const t = this.targets[seq % this.targets.length]!;
+    ex.seq = seq;
+    ex.intended = intended;
+    ex.dispatched = now;
+    ex.target = t;
+    ex.currentUrl = t.url;
+    ex.currentMethod = t.method;
+    this.link(ex);
+    this.sent++;
+    t.pool.dispatch(t.opts, ex as never);
+  }
+
+  private link(ex: Exchange): void {
+    ex.linked = true;
+    ex.prev = this.tail;
+    ex.next = null;
+    if (this.tail) this.tail.next = ex;
+    else this.head = ex;
+    this.tail = ex;
+    this.inFlight++;
+    if (this.sweepTimer === null && this.timeoutNs > 0) this.armSweep(this.clock.nowNs());
+  }
+
+  private unlink(ex: Exchange): void {
+    if (!ex.linked) return;
+    ex.linked = false;
+    if (ex.prev) ex.prev.next = ex.next;
+    else this.head = ex.next;
+    if (ex.next) ex.next.prev = ex.prev;
+    else this.tail = ex.prev;
+    ex.prev = ex.next = null;
+    this.inFlight--;
+  }
+
+  /** undici is done with an exchange (completed or failed). */
+  done(ex: Exchange, err: Error | null): void {
+    if (ex.orphan) return this.release(ex);
+    if (err === null && ex.location !== null && REDIRECT_CODES.has(ex.code) && this.follow(ex)) return;
+    const end = this.clock.nowNs();
+    let text = '';
+    if (err !== null) text = ex.timedOut ? TIMEOUT : errorText(err);
+    else if (ex.redirectError !== '') text = ex.redirectError;
+    this.record(ex, end, text);
+    this.release(ex);
+  }
+
+  private record(ex: Exchange, end: number, error: string): void {
+    this.unlink(ex);
+    const t = ex.target!;
+    let lag: number;
+    if (ex.started >= 0) lag = ex.started - ex.intended;
+    else if (error === TIMEOUT) lag = end - ex.intended; // never left within the timeout
+    else lag = ex.dispatched - ex.intended; // failed before a connection was ready (refused, ...)
+    let body: Uint8Array | null = null;
+    if (ex.chunks !== null) body = ex.chunks.length === 1 ? ex.chunks[0]! : Buffer.concat(ex.chunks);
+    const r: Result = {
+      attack: this.name,
+      seq: ex.seq,
+      code: ex.code,
+      timestamp: this.clock.epochOf(ex.intended),
+      latency: Math.round(end - ex.intended),
+      sendLag: lag > 0 ? Math.round(lag) : 0,
+      bytesOut: t.bytesOut,
+      bytesIn: ex.bytesIn,
+      error,
+      body,
+      method: t.method,
+      url: t.url,
+      headers: ex.headers,
+    };
+    this.emit(r);
+    if (this.state === RUNNING) this.schedulePump();
+    else if (this.state === DRAINING && this.inFlight === 0) this.finish();
+  }
+
+  private release(ex: Exchange): void {
+    ex.target = null;
+    ex.abortFn = null;
+    ex.orphan = false;
+    ex.timedOut = false;
+    ex.started = -1;
+    ex.code = 0;
+    ex.bytesIn = 0;
+    ex.chunks = null;
+    ex.kept = 0;
+    ex.headers = null;
+    ex.location = null;
+    ex.redirectCount = 0;
+    ex.redirectError = '';
+    if (this.free.length < 65536) this.free.push(ex);
+  }
+
+  /** Follows a redirect as Go's http.Client does (vegeta's -redirects); false = record this response. */
+  private follow(ex: Exchange): boolean {
+    const loc = ex.location!;
+    ex.location = null;
+    if (ex.redirectCount >= this.redirects) {
+      ex.redirectError = `stopped after ${this.redirects} redirects`;
+      return false;
+    }
+    let next: URL;
+    try {
+      next = new URL(loc, ex.currentUrl);
+    } catch {
+      ex.redirectError = `invalid redirect location "${loc}"`;
+      return false;
+    }
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+      ex.redirectError = `unsupported redirect location "${loc}"`;
+      return false;
+    }
+    const t = ex.target!;
+    // 303, and 301/302 after anything but GET/HEAD, become GET without a body (as browsers and Go do).
+    const toGet = ex.code === 303 ? ex.currentMethod !== 'HEAD' : (ex.code === 301 || ex.code === 302) && ex.currentMethod !== 'GET' && ex.currentMethod !== 'HEAD';
+    const method = toGet ? 'GET' : ex.currentMethod;
+    const body = toGet ? null : t.body;
+    ex.redirectCount++;
+    ex.currentUrl = next.href;
+    ex.currentMethod = method;
+    ex.code = 0;
+    ex.bytesIn = 0;
+    ex.chunks = null;
+    ex.kept = 0;
+    ex.headers = null;
+    ex.abortFn = null;
+    const pool = this.plan.poolFor(next.origin);
+    pool.dispatch(this.plan.dispatchOptions(next.pathname + next.search, method, t.headers, body), ex as never);
+    return true;
+  }
+
+  // ---- timeouts: one timer for the oldest request in flight (the list is in dispatch order) ----
+
+  private armSweep(now: number): void {
+    const h = this.head;
+    if (h === null) return;
+    this.sweepTimer = setTimeout(this.sweep, Math.max(1, (h.dispatched + this.timeoutNs - now) / 1e6));
+  }
+
+  private readonly sweep = (): void => {
+    this.sweepTimer = null;
+    const now = this.clock.nowNs();
+    let h = this.head;
+    while (h !== null && h.dispatched + this.timeoutNs <= now) {
+      this.expire(h, now, TIMEOUT);
+      h = this.head;
+    }
+    this.armSweep(now);
+  };
+
+  private expire(ex: Exchange, now: number, text: string): void {
+    if (ex.abortFn !== null && text === TIMEOUT) {
+      ex.timedOut = true;
+      ex.abortFn(TIMEOUT_ERR); // undici calls onError synchronously, which records "timeout"
+      if (!ex.linked) return;
+    }
+    // Still queued in undici (never sent), or undici did not call back: record now, and drop the
+    // request when undici gets to it (onConnect throws).
+    ex.orphan = true;
+    this.record(ex, now, text);
+  }
+
+  /** A stop with no timeout waited drainNs: whatever is still in flight is recorded as interrupted. */
+  private readonly abandon = (): void => {
+    this.drainTimer = null;
+    const now = this.clock.nowNs();
+    while (this.head !== null) this.expire(this.head, now, 'interrupted: still in flight at the end of the drain');
+  };
+
+  // ---- ending ----
+
+  private endSchedule(): void {
+    if (this.state !== RUNNING && this.state !== 0) return;
+    this.state = DRAINING;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.inFlight === 0) this.finish();
+  }
+
+  private finish(): void {
+    if (this.state === DONE) return;
+    this.state = DONE;
+    for (const t of [this.timer, this.sweepTimer, this.drainTimer]) if (t !== null) clearTimeout(t);
+    this.timer = this.sweepTimer = this.drainTimer = null;
+    this.resolveDone?.({ sent: this.sent, stopped: this.stopped });
+  }
+}
+
+function parseRawHeaders(raw: Buffer[]): Record<string, string[]> {
+  const h: Record<string, string[]> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const k = raw[i]!.toString('latin1');
+    (h[k] ??= []).push(raw[i + 1]!.toString('latin1'));
+  }
+  return h;
+}

@@ -1,0 +1,35 @@
+import type { PacerSpec } from '../pacer/pacer.js';
+import type { Result } from '../results/result.js';
+import type { Target } from '../targets/target.js';
+import type { LoopStats } from './health.js';
+import type { MetricsWire } from './metrics-wire.js';
+import type { PlanOptions } from './plan.js';
+
+/** What a worker thread is given at birth (workerData): its share of the attack. */
+export interface WorkerSetup {
+  index: number;
+  /** Number of workers: worker `index` sends requests index, index+stride, ... */
+  stride: number;
+  targets: Target[];
+  pacer: PacerSpec | null;
+  durationNs: number;
+  timeoutNs: number;
+  maxInFlight: number;
+  name: string;
+  redirects: number;
+  maxBody: number;
+  keepHeaders: boolean;
+  plan: PlanOptions;
+  /** 'encoded': ship BinaryEncoder bytes; 'objects': ship Result objects (structured clone). */
+  ship: 'encoded' | 'objects';
+  flushMs: number;
+  crashAfterMs?: number;
+}
+
+export type ToWorker = { type: 'start'; hrStart: bigint; epochStart: bigint } | { type: 'stop' };
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'batch'; chunk: Uint8Array | null; results: Result[] | null; metrics: MetricsWire | null; inFlight: number; sent: number }
+  | { type: 'done'; sent: number; stopped: boolean; loop: LoopStats }
+  | { type: 'fatal'; message: string };

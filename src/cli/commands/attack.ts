@@ -1,0 +1,205 @@
+import { openSync, readFileSync, createWriteStream } from 'node:fs';
+import { attack, type AttackOptions, type AttackPlugin, defaultWorkers, formatProgress } from '../../attack/index.js';
+import { UsageError } from '../../errors.js';
+import { constantPacer, linearPacer, parseRate, sinePacer, type Pacer } from '../../pacer/index.js';
+import { createResultWriter, parseResultFormat } from '../../results/index.js';
+import { parseHeaderFlag, readTargets, type Target } from '../../targets/index.js';
+import type { CliIO, Command } from '../command.js';
+import type { FlagSpec, ParsedArgs } from '../flags.js';
+import { SLO_ATTACK_EXTENSION } from '../../slo/hooks.js';
+
+/**
+ * Extensions of `tailprobe attack` owned by other parts of tailprobe: each brings its flags and,
+ * when they are used, a plugin that joins the run (see src/attack/plugin.ts). `-profile=URL
+ * -profile-types=...` and `-slo=...` are added here as one entry each.
+ */
+export interface AttackExtension {
+  flags: FlagSpec[];
+  /** The plugin for this run, or null when the extension's flags are absent. */
+  create(args: ParsedArgs, io: CliIO): AttackPlugin | null | Promise<AttackPlugin | null>;
+}
+
+export const ATTACK_EXTENSIONS: AttackExtension[] = [SLO_ATTACK_EXTENSION];
+
+const FLAGS: FlagSpec[] = [
+  { name: 'rate', type: 'string', default: '50/1s', value: 'RATE', help: 'Requests per time unit: 500, 500/1s, 30000/1m; 0 or infinity = max mode (closed loop, like wrk)' },
+  { name: 'duration', type: 'duration', default: '0', help: 'Length of the attack, e.g. 60s or 2m [0 = until interrupted]' },
+  { name: 'timeout', type: 'duration', default: '30s', help: 'Whole-request timeout, from dispatch to the end of the body [0 = none]' },
+  { name: 'targets', type: 'string', value: 'FILE', help: 'Targets file (default: stdin)' },
+  { name: 'format', type: 'string', default: 'http', help: 'Targets format: http or json (vegeta\'s)' },
+  { name: 'header', type: 'strings', value: '"Name: value"', help: 'Request header added to every target (repeatable)' },
+  { name: 'body', type: 'string', value: 'FILE', help: 'Request body file, for targets without their own @body' },
+  { name: 'output', type: 'string', default: 'stdout', value: 'FILE', aliases: ['o'], help: 'Results file' },
+  { name: 'output-format', type: 'string', default: 'binary', help: 'Results format: binary (tailprobe, keeps send times), json or csv (vegeta\'s)' },
+  { name: 'name', type: 'string', help: 'Attack name, stored in every result' },
+  { name: 'connections', type: 'int', default: 10, help: 'Connections per target host opened before the start; in max mode, connections kept busy' },
+  { name: 'max-connections', type: 'int', default: 0, help: 'Max connections per target host [0 = unlimited, as an open model needs]' },
+  { name: 'workers', type: 'int', default: 0, help: 'Worker threads sharing the schedule [0 = half the cores, at most one per 5000 req/s]' },
+  { name: 'keepalive', type: 'bool', default: true, help: 'Reuse connections (-keepalive=false closes each after one request)' },
+  { name: 'http2', type: 'bool', default: false, help: 'Use HTTP/2 on https targets when the server offers it (ALPN)' },
+  { name: 'h2c', type: 'bool', default: false, help: 'HTTP/2 over cleartext (prior knowledge) on http targets' },
+  { name: 'pipelining', type: 'int', default: 1, help: 'HTTP/1.1 requests in flight per connection (HTTP/2: streams per connection in max mode)' },
+  { name: 'insecure', type: 'bool', default: false, help: 'Skip TLS certificate verification' },
+  { name: 'redirects', type: 'int', default: 10, help: 'Redirects to follow [-1 = none, and a 3xx counts as success]' },
+  { name: 'max-body', type: 'bytes', default: '0', help: 'Response body bytes kept per result (all are read and counted) [-1 = all]' },
+  { name: 'ramp-to', type: 'string', value: 'RATE', help: 'Linear ramp: from -rate to this rate over -ramp-duration' },
+  { name: 'ramp-duration', type: 'duration', default: '0', help: 'Length of the ramp [0 = the whole -duration]; the rate holds after it' },
+  { name: 'sine-period', type: 'duration', default: '0', help: 'Sine pacer: period of the wave around -rate [0 = off]' },
+  { name: 'sine-amp', type: 'string', value: 'RATE', help: 'Sine pacer: amplitude, a rate (at most -rate), e.g. 200/1s' },
+  { name: 'quiet', type: 'bool', default: false, aliases: ['q'], help: 'No progress line on stderr' },
+];
+
+export const command: Command = {
+  spec: {
+    name: 'attack',
+    summary: 'Send HTTP requests at a constant rate (open model) and record every result',
+    usage: '[flags]',
+    description: [
+      'Reads targets (vegeta http or json format) from stdin or -targets, sends them round-robin on the',
+      "pacer's schedule, and streams every result to -output as it completes. Latency counts from each",
+      "request's intended send time, so a generator that falls behind shows it instead of hiding the tail.",
+    ].join('\n'),
+    get flags() {
+      return [...FLAGS, ...ATTACK_EXTENSIONS.flatMap((e) => e.flags)];
+    },
+    examples: [
+      'echo "GET http://127.0.0.1:8080/api/lookup" | tailprobe attack -duration=60s -rate=500 | tailprobe report',
+      'tailprobe attack -targets=targets.txt -rate=100 -ramp-to=2000 -duration=2m -output=ramp.bin',
+      'tailprobe attack -targets=targets.txt -rate=0 -connections=64 -duration=30s | tailprobe report',
+    ],
+  },
+
+  async run(args: ParsedArgs, io: CliIO): Promise<number> {
+    const format = parseResultFormat(args.string('output-format'), 'output-format', 'attack');
+    const targetFormat = args.string('format');
+    if (targetFormat !== 'http' && targetFormat !== 'json') {
+      throw new UsageError(`attack: invalid value "${targetFormat}" for flag -format (want http or json)`);
+    }
+    const pacer = buildPacer(args);
+    const headers: Record<string, string[]> = {};
+    for (const h of args.list('header')) {
+      const [k, v] = parseHeaderFlag(h);
+      (headers[k] ??= []).push(v);
+    }
+    let targets = await readTargets({ file: args.string('targets') || undefined, format: targetFormat, stdin: io.stdin });
+    if (args.string('body')) targets = withDefaultBody(targets, args.string('body'));
+
+    const plugins: AttackPlugin[] = [];
+    for (const ext of ATTACK_EXTENSIONS) {
+      const p = await ext.create(args, io);
+      if (p) plugins.push(p);
+    }
+
+    const outPath = args.string('output');
+    const toStdout = outPath === '' || outPath === 'stdout' || outPath === '-';
+    let out: NodeJS.WritableStream = io.stdout;
+    if (!toStdout) {
+      let fd: number;
+      try {
+        fd = openSync(outPath, 'w');
+      } catch (err) {
+        throw new UsageError(`attack: cannot write -output "${outPath}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+      out = createWriteStream('', { fd });
+    }
+    const writer = createResultWriter(out, format);
+
+    const stop = new AbortController();
+    let signals = 0;
+    const onSignal = () => {
+      signals++;
+      if (signals === 1) stop.abort();
+      else {
+        // Second interrupt: the user will not wait for the in-flight requests. Keep what was written.
+        writer.flush();
+        process.exit(130);
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+
+    const stderr = io.stderr as NodeJS.WritableStream & { isTTY?: boolean };
+    const live = !args.bool('quiet') && stderr.isTTY === true;
+    const perSec = pacer ? pacer.rateAt(0) : null;
+    const opts: Partial<AttackOptions> & { targets: Target[] } = {
+      targets,
+      pacer,
+      durationNs: args.number('duration'),
+      timeoutNs: args.number('timeout'),
+      connections: args.number('connections'),
+      maxConnections: args.number('max-connections'),
+      workers: args.number('workers') || defaultWorkers(perSec),
+      keepalive: args.bool('keepalive'),
+      http2: args.bool('http2'),
+      h2c: args.bool('h2c'),
+      pipelining: args.number('pipelining'),
+      insecure: args.bool('insecure'),
+      redirects: args.number('redirects'),
+      maxBody: args.number('max-body'),
+      // vegeta's JSON and CSV results carry the response headers; our binary format keeps them only if asked.
+      keepHeaders: format !== 'binary',
+      name: args.string('name'),
+      headers,
+      signal: stop.signal,
+      onEncoded: (chunk) => writer.writeEncoded(chunk),
+      plugins: [{ name: 'results-file', onStart: ({ info }) => writer.writeMeta({ info }) }, ...plugins],
+      ...(live ? { onProgress: (p) => stderr.write(`\r${formatProgress(p)}\x1b[K`) } : {}),
+    };
+
+    try {
+      const out = await attack(opts, (r) => writer.write(r));
+      if (live) stderr.write('\n');
+      const events = out.outcomes.flatMap((o) => o.meta?.events ?? []);
+      writer.writeMeta({ health: out.health, ...(events.length ? { events } : {}) });
+      await writer.close();
+      for (const o of out.outcomes) for (const m of o.messages ?? []) stderr.write(`${m}\n`);
+      for (const f of out.failures) stderr.write(`tailprobe: attack: ${f}\n`);
+      if (out.metrics.requests === 0 && !stop.signal.aborted) {
+        stderr.write('tailprobe: attack: no requests were sent\n');
+      }
+      const codes = out.outcomes.map((o) => o.exitCode ?? 0);
+      if (out.failures.length > 0) codes.push(1);
+      return Math.max(0, ...codes);
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  },
+};
+
+/** -rate, with -ramp-to (linear) or -sine-period/-sine-amp (sine); null = max mode. */
+export function buildPacer(args: ParsedArgs): Pacer | null {
+  const rate = parseRate(args.string('rate'), 'rate');
+  const rampTo = args.string('ramp-to');
+  const sinePeriod = args.number('sine-period');
+  if (rampTo && sinePeriod > 0) throw new UsageError('attack: -ramp-to and -sine-period are two different pacers: choose one');
+  if (rate === 0) {
+    if (rampTo || sinePeriod > 0) throw new UsageError('attack: max mode (-rate=0) has no schedule to ramp or wave');
+    if (args.number('duration') === 0) throw new UsageError('attack: max mode (-rate=0) needs a -duration');
+    return null;
+  }
+  if (rampTo) {
+    const to = parseRate(rampTo, 'ramp-to');
+    if (to === 0) throw new UsageError('attack: -ramp-to must be a rate, not max mode');
+    const rampNs = args.number('ramp-duration') || args.number('duration');
+    if (rampNs <= 0) throw new UsageError('attack: -ramp-to needs -duration or -ramp-duration');
+    return linearPacer(rate, to, rampNs);
+  }
+  if (sinePeriod > 0) {
+    if (!args.string('sine-amp')) throw new UsageError('attack: -sine-period needs -sine-amp');
+    return sinePacer(rate, parseRate(args.string('sine-amp'), 'sine-amp'), sinePeriod);
+  }
+  if (args.string('sine-amp')) throw new UsageError('attack: -sine-amp needs -sine-period');
+  return constantPacer(rate);
+}
+
+function withDefaultBody(targets: Target[], file: string): Target[] {
+  let body: Uint8Array;
+  try {
+    body = readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`attack: cannot read -body "${file}": ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  return targets.map((t) => (t.body ? t : { ...t, body }));
+}
