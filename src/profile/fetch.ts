@@ -116,6 +116,8 @@ export function statusError(res: HttpResponse, what = 'profile'): RuntimeError {
     case 403:
       return new RuntimeError(`${res.url}: HTTP 403 Forbidden${quote}`);
     case 404:
+      // Go and the agent say "Unknown profile" for a profile they do not have (the endpoint is fine).
+      if (/unknown profile/i.test(said)) return new RuntimeError(`${res.url}: HTTP 404: the service has no such profile${quote}`);
       return new RuntimeError(`${res.url}: HTTP 404 Not Found: no ${what} here (not a pprof endpoint?)${quote}`);
     case 409:
       return new RuntimeError(`${res.url}: HTTP 409: another CPU profile is already running on this service; try again when it ends${quote}`);

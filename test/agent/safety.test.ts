@@ -5,6 +5,7 @@ import { networkInterfaces } from 'node:os';
 import { describe, it } from 'node:test';
 import { autoStartAddress, loadedByImportFlag, mountAgent, parseAgentAddress, startAgent } from '../../src/agent/index.js';
 import { isLoopbackHost } from '../../src/agent/security.js';
+import { fetchProfile } from '../../src/profile/fetch.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { listen } from '../helpers/servers.js';
 
@@ -158,6 +159,23 @@ describe('agent safety', () => {
     } finally {
       unmount();
       await svc.close();
+    }
+  });
+
+  it('profiles Node has not (goroutine) are a clear 404 that tailprobe passes on', async () => {
+    const agent = await startAgent({ port: 0 });
+    try {
+      const r = await get(`${agent.url}/debug/pprof/goroutine`);
+      assert.equal(r.status, 404);
+      await assert.rejects(
+        fetchProfile(`${agent.url}/debug/pprof/goroutine`),
+        /goroutine: HTTP 404: the service has no such profile \(server said: "Unknown profile: Node\.js has no goroutines/,
+      );
+      const text = await get(`${agent.url}/debug/pprof/block?debug=1`);
+      assert.equal(text.status, 200);
+      assert.match(text.body, /^Type: delay/);
+    } finally {
+      await agent.close();
     }
   });
 

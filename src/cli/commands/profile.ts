@@ -59,7 +59,7 @@ export const command: Command = {
     const print = (c: CapturedProfile) => {
       const lines = [`== ${c.type}: ${c.file}`];
       if (n > 0) lines.push(topTable(c.profile, { n, cum: args.bool('cum') }).trimEnd());
-      lines.push(headline(c.profile, c.type === 'goroutine' ? 'goroutine' : c.type));
+      lines.push(headline(c.profile, c.type));
       io.stdout.write(`${lines.join('\n')}\n\n`);
     };
     let failures: Error[] = [];
