@@ -116,6 +116,8 @@ export interface CompareResult {
   failOn: RowStat[];
   /** True when a row named in failOn regressed significantly in any comparison. */
   failed: boolean;
+  /** Rows named in failOn that could not be judged (no interval: a report input). */
+  unjudged: string[];
 }
 
 /** A run cut into fewer blocks than this is too short for a block bootstrap; compare falls back to requests. */
@@ -162,6 +164,11 @@ export function compareRuns(runs: RunData[], opts: CompareOptions = {}): Compare
   for (const [a, b] of pairs) warnings.push(...comparabilityWarnings(runs[a]!, runs[b]!));
 
   const failed = comparisons.some((c) => c.rows.some((r) => failOn.includes(r.stat) && r.verdict === 'regressed'));
+  // A gate that cannot judge must say so rather than pass quietly.
+  const unjudged = comparisons.flatMap((c) =>
+    c.rows.filter((r) => failOn.includes(r.stat) && r.verdict === 'no CI').map((r) => `${r.stat} (${c.before} -> ${c.after})`),
+  );
+  if (unjudged.length) warnings.push(`-fail-on cannot judge ${unjudged.join(', ')}: no confidence interval without per-request data`);
   return {
     confidence,
     resamples,
@@ -174,6 +181,7 @@ export function compareRuns(runs: RunData[], opts: CompareOptions = {}): Compare
     warnings: [...new Set(warnings)],
     failOn,
     failed,
+    unjudged,
   };
 }
 

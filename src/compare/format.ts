@@ -25,7 +25,7 @@ export function formatComparison(res: CompareResult): string {
     out.push(
       res.failed
         ? `FAIL: a significant regression in ${res.failOn.join(', ')}`
-        : `ok: no significant regression in ${res.failOn.join(', ')}`,
+        : `ok: no significant regression in ${res.failOn.join(', ')}${res.unjudged.length ? ' (some rows not judged: see the warning)' : ''}`,
     );
   }
   return out.join('\n').replace(/\n*$/, '\n');

@@ -41,7 +41,9 @@ export async function loadRun(path: string, opts: LoadOptions = {}): Promise<Run
 /** The run a saved JSON report describes, or null when the file is not one. */
 export async function readSavedReport(path: string): Promise<RunData | null> {
   // Gzip, binary results and CSV never start with '{'; large files are results and are not read whole.
-  if ((await stat(path)).size > MAX_REPORT_BYTES) return null;
+  // A file that cannot be read is left to the results reader, whose error says so in one line.
+  const size = await stat(path).then((s) => (s.isFile() ? s.size : Infinity), () => Infinity);
+  if (size > MAX_REPORT_BYTES) return null;
   const text = (await readFile(path, 'utf8')).trim();
   if (!text.startsWith('{')) return null;
   let doc: unknown;
