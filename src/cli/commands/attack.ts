@@ -1,5 +1,5 @@
 import { openSync, readFileSync, createWriteStream } from 'node:fs';
-import { attack, type AttackOptions, type AttackPlugin, defaultWorkers, formatProgress } from '../../attack/index.js';
+import { attack, type AttackOptions, type AttackPlugin, defaultWorkers, formatProgress, resolveOptions } from '../../attack/index.js';
 import { UsageError } from '../../errors.js';
 import { constantPacer, linearPacer, parseRate, sinePacer, type Pacer } from '../../pacer/index.js';
 import { createResultWriter, parseResultFormat } from '../../results/index.js';
@@ -90,38 +90,11 @@ export const command: Command = {
       if (p) plugins.push(p);
     }
 
-    const outPath = args.string('output');
-    const toStdout = outPath === '' || outPath === 'stdout' || outPath === '-';
-    let out: NodeJS.WritableStream = io.stdout;
-    if (!toStdout) {
-      let fd: number;
-      try {
-        fd = openSync(outPath, 'w');
-      } catch (err) {
-        throw new UsageError(`attack: cannot write -output "${outPath}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-      }
-      out = createWriteStream('', { fd });
-    }
-    const writer = createResultWriter(out, format);
-
-    const stop = new AbortController();
-    let signals = 0;
-    const onSignal = () => {
-      signals++;
-      if (signals === 1) stop.abort();
-      else {
-        // Second interrupt: the user will not wait for the in-flight requests. Keep what was written.
-        writer.flush();
-        process.exit(130);
-      }
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-
     const stderr = io.stderr as NodeJS.WritableStream & { isTTY?: boolean };
     const live = !args.bool('quiet') && stderr.isTTY === true;
     const perSec = pacer ? pacer.rateAt(0) : null;
-    const opts: Partial<AttackOptions> & { targets: Target[] } = {
+    const stop = new AbortController();
+    const base: Partial<AttackOptions> & { targets: Target[] } = {
       targets,
       pacer,
       durationNs: args.number('duration'),
@@ -141,6 +114,38 @@ export const command: Command = {
       name: args.string('name'),
       headers,
       signal: stop.signal,
+    };
+    resolveOptions(base); // every usage error before the output file is touched
+
+    const outPath = args.string('output');
+    const toStdout = outPath === '' || outPath === 'stdout' || outPath === '-';
+    let out: NodeJS.WritableStream = io.stdout;
+    if (!toStdout) {
+      let fd: number;
+      try {
+        fd = openSync(outPath, 'w');
+      } catch (err) {
+        throw new UsageError(`attack: cannot write -output "${outPath}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+      out = createWriteStream('', { fd });
+    }
+    const writer = createResultWriter(out, format);
+
+    let signals = 0;
+    const onSignal = () => {
+      signals++;
+      if (signals === 1) stop.abort();
+      else {
+        // Second interrupt: the user will not wait for the in-flight requests. Keep what was written.
+        writer.flush();
+        process.exit(130);
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+
+    const opts: Partial<AttackOptions> & { targets: Target[] } = {
+      ...base,
       onEncoded: (chunk) => writer.writeEncoded(chunk),
       plugins: [{ name: 'results-file', onStart: ({ info }) => writer.writeMeta({ info }) }, ...plugins],
       ...(live ? { onProgress: (p) => stderr.write(`\r${formatProgress(p)}\x1b[K`) } : {}),
