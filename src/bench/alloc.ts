@@ -23,8 +23,9 @@ import v8 from 'node:v8';
  *
  * ExternalMeter, off-heap bytes (ArrayBuffer/Buffer backing stores, external strings): V8's
  * external-memory counter, which goes down only when a GC frees them (and then later than the GC
- * ends), so it is read only over passes in which no GC ran (a GCProfiler proves it); if every
- * attempt is interrupted by a GC the figure is reported as unknown rather than guessed.
+ * ends), so it is read over passes of its own (without the tracer, whose stop forces a GC) in which
+ * no GC ran (a GCProfiler proves it); if every attempt is interrupted by a GC, the figure is
+ * reported as unknown rather than guessed.
  *
  * The counts of passes are slopes: the same benchmark measured at two op counts, the difference
  * divided by the difference of counts, so what a call pays once (setup, the harness, the iterations
@@ -35,11 +36,14 @@ export interface AllocCounts {
   /** Sampled allocations and their bytes (V8 heap). */
   allocs: number;
   heapBytes: number;
-  /** Change of V8's external memory while counting (valid only if gcs === 0). */
-  externalBytes: number;
-  /** Garbage collections during the pass. */
-  gcs: number;
 }
+
+/**
+ * What one pause/resume of the AllocMeter costs: the inspector's stopSampling forces a full GC
+ * (kSamplingForceGC) before building the profile. Used to size passes of benchmarks that stop and
+ * start their timer.
+ */
+export const ALLOC_TOGGLE_NS = 15e6;
 
 /** 1 byte: every allocation is a sample. */
 export const SAMPLING_INTERVAL = 1;
@@ -78,20 +82,14 @@ export class AllocMeter {
   private counting = false;
   private allocs = 0;
   private heapBytes = 0;
-  private externalBytes = 0;
-  private externalAt = 0;
-  private gcProfiler: v8.GCProfiler | null = null;
 
   begin(): void {
-    this.allocs = this.heapBytes = this.externalBytes = 0;
-    this.gcProfiler = new v8.GCProfiler();
-    this.gcProfiler.start();
+    this.allocs = this.heapBytes = 0;
   }
 
   resume(): void {
     if (this.counting) return;
     this.counting = true;
-    this.externalAt = v8.getHeapStatistics().external_memory;
     post('HeapProfiler.startSampling', {
       samplingInterval: SAMPLING_INTERVAL,
       stackDepth: 1,
@@ -103,7 +101,6 @@ export class AllocMeter {
   pause(): void {
     if (!this.counting) return;
     const { profile } = post<SamplingProfile>('HeapProfiler.stopSampling');
-    this.externalBytes += v8.getHeapStatistics().external_memory - this.externalAt;
     this.counting = false;
     for (const s of profile.samples) {
       const w = 1 / (1 - Math.exp(-s.size / SAMPLING_INTERVAL));
@@ -116,15 +113,13 @@ export class AllocMeter {
   reset(): void {
     const was = this.counting;
     this.pause();
-    this.allocs = this.heapBytes = this.externalBytes = 0;
+    this.allocs = this.heapBytes = 0;
     if (was) this.resume();
   }
 
   end(): AllocCounts {
     this.pause();
-    const gcs = this.gcProfiler?.stop()?.statistics.length ?? 0;
-    this.gcProfiler = null;
-    return { allocs: this.allocs, heapBytes: this.heapBytes, externalBytes: this.externalBytes, gcs };
+    return { allocs: this.allocs, heapBytes: this.heapBytes };
   }
 }
 
@@ -175,10 +170,7 @@ export class HeapMeter {
   }
 }
 
-/**
- * Off-heap bytes only: the same bracket without the heap profiler (much faster, and allocating
- * nothing itself, so GCs are rarer). Used when the counting passes saw a GC.
- */
+/** Off-heap bytes: V8's external-memory counter over passes that must see no GC. */
 export class ExternalMeter {
   private counting = false;
   private bytes = 0;

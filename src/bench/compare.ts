@@ -111,7 +111,7 @@ export function compareSamples(before: Samples, after: Samples, alpha = 0.05): C
       const newMedian = median(n);
       const { p } = mannWhitneyU(o, n);
       rows.push({
-        name: benchKey(name),
+        name: name.startsWith('Benchmark') ? name.slice('Benchmark'.length) : name,
         metric: m.key,
         old: o,
         new: n,

@@ -1,4 +1,4 @@
-import { AllocMeter, ExternalMeter, HeapMeter } from './alloc.js';
+import { ALLOC_TOGGLE_NS, AllocMeter, ExternalMeter, HeapMeter } from './alloc.js';
 import { fullGc } from './gc.js';
 import type { B, Benchmark, LoopFn, OpFn } from './registry.js';
 import { median, spread } from './stats.js';
@@ -88,7 +88,8 @@ export async function runBenchmarks(benchmarks: Benchmark[], opts: RunOptions = 
         const run: BenchRun = { n: t.n, nsPerOp: t.ns / t.n, bytesPerOp: null, allocsPerOp: null, heapBytesPerOp: null, externalBytesPerOp: null };
         if (mem) {
           const heapBytesPerOp = nonNegative(t.heapBytes / t.n);
-          const counted = await countAllocs(bm, t.n, run.nsPerOp, heapBytesPerOp, opts.iterations !== undefined ? t.ns : benchtimeNs);
+          const budgetNs = opts.iterations !== undefined ? t.ns : benchtimeNs;
+          const counted = await countAllocs(bm, t.n, run.nsPerOp, heapBytesPerOp, (t.starts - 1) / t.n, budgetNs);
           Object.assign(run, counted, {
             heapBytesPerOp,
             bytesPerOp: Math.round((heapBytesPerOp + (counted.externalBytesPerOp ?? 0)) * 100) / 100,
@@ -138,6 +139,8 @@ interface Timed {
   ns: number;
   /** V8 heap bytes allocated during the run (0 when not measured). */
   heapBytes: number;
+  /** Times the timer was started (1 unless the benchmark stops and starts it). */
+  starts: number;
 }
 
 /** Go's predictN loop; returns the last run, the first to last at least the benchtime. */
@@ -167,12 +170,15 @@ class Timer implements B {
   private startedAt = 0n;
   private elapsed = 0n;
   private running = false;
+  /** startTimer calls that (re)started it: each costs a meter toggle. */
+  starts = 0;
 
   constructor(readonly n: number, readonly name: string, private readonly meter: Meter | null) {}
 
   startTimer(): void {
     if (this.running) return;
     this.running = true;
+    this.starts++;
     this.meter?.resume();
     this.startedAt = process.hrtime.bigint();
   }
@@ -199,8 +205,8 @@ function isThenable(x: unknown): x is PromiseLike<unknown> {
   return x !== null && (typeof x === 'object' || typeof x === 'function') && typeof (x as PromiseLike<unknown>).then === 'function';
 }
 
-/** Runs n ops with the clock (and the meter, if any) running; returns the elapsed ns. */
-async function pass(bm: Benchmark, n: number, meter: Meter | null): Promise<number> {
+/** Runs n ops with the clock (and the meter, if any) running; returns the elapsed ns and starts. */
+async function pass(bm: Benchmark, n: number, meter: Meter | null): Promise<{ ns: number; starts: number }> {
   const b = new Timer(n, bm.name, meter);
   meter?.begin();
   b.startTimer(); // starts the meter too
@@ -221,15 +227,37 @@ async function pass(bm: Benchmark, n: number, meter: Meter | null): Promise<numb
     }
   }
   b.stopTimer();
-  return b.elapsedNs;
+  return { ns: b.elapsedNs, starts: b.starts };
 }
 
 async function timedRun(bm: Benchmark, n: number, mem: boolean): Promise<Timed> {
+  const overhead = mem ? await heapOverheadPerStart() : 0;
   fullGc();
-  if (!mem) return { n, ns: await pass(bm, n, null), heapBytes: 0 };
+  if (!mem) return { n, heapBytes: 0, ...(await pass(bm, n, null)) };
   const meter = new HeapMeter();
-  const ns = await pass(bm, n, meter);
-  return { n, ns, heapBytes: meter.end().heapBytes };
+  const p = await pass(bm, n, meter);
+  return { n, ...p, heapBytes: Math.max(0, meter.end().heapBytes - overhead * p.starts) };
+}
+
+let overheadBytes: number | null = null;
+
+/**
+ * What the harness itself allocates inside one timed stretch (the clock's BigInts, the meter's
+ * heap-statistics object): measured once on an empty benchmark, the least of a few tries, and
+ * subtracted, so that a short run of an allocation-free op reads 0 B/op rather than the harness's
+ * few hundred bytes divided by n.
+ */
+async function heapOverheadPerStart(): Promise<number> {
+  if (overheadBytes !== null) return overheadBytes;
+  const empty: Benchmark = { name: '(overhead)', style: 'loop', fn: () => undefined };
+  let least = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const meter = new HeapMeter();
+    await pass(empty, 0, meter);
+    least = Math.min(least, meter.end().heapBytes);
+  }
+  overheadBytes = Math.max(0, least);
+  return overheadBytes;
 }
 
 /**
@@ -238,18 +266,20 @@ async function timedRun(bm: Benchmark, n: number, mem: boolean): Promise<Timed> 
  * closer the passes are to the timed run, the closer the JIT's state (what it inlined, folded or
  * removed) is to the one that was timed. It is capped so that a pass traces at most
  * MAX_ALLOC_SAMPLES allocations (estimated from the timed run's bytes, every object being at least
- * 12 bytes) and takes about half the benchtime.
+ * 12 bytes) and takes about half the benchtime (counting what stopping the tracer costs, for
+ * benchmarks that stop their timer).
  */
 async function countAllocs(
   bm: Benchmark,
   timedN: number,
   nsPerOp: number,
   heapBytesPerOp: number,
+  restartsPerOp: number,
   benchtimeNs: number,
 ): Promise<Pick<BenchRun, 'allocsPerOp' | 'externalBytesPerOp' | 'sampledHeapBytesPerOp' | 'allocOps'>> {
   const meter = new AllocMeter();
   const countPass = async (n: number) => {
-    fullGc(true);
+    fullGc();
     await pass(bm, n, meter);
     return meter.end();
   };
@@ -257,25 +287,22 @@ async function countAllocs(
   let n2 = Math.min(
     timedN,
     Math.floor(MAX_ALLOC_SAMPLES / estAllocs),
-    Math.floor(benchtimeNs / 2 / (nsPerOp + estAllocs * NS_PER_SAMPLE)),
+    Math.floor(benchtimeNs / 2 / (nsPerOp + estAllocs * NS_PER_SAMPLE + restartsPerOp * ALLOC_TOGGLE_NS)),
   );
   n2 = Math.max(n2, 2);
   const n1 = Math.max(1, Math.floor(n2 / 2));
   const few = await countPass(n1);
   const many = await countPass(n2);
   const d = n2 - n1;
-  let externalBytesPerOp: number | null;
-  if (few.gcs === 0 && many.gcs === 0) externalBytesPerOp = nonNegative((many.externalBytes - few.externalBytes) / d);
-  else externalBytesPerOp = await measureExternal(bm, n2);
   return {
     allocsPerOp: nonNegative((many.allocs - few.allocs) / d),
     sampledHeapBytesPerOp: nonNegative((many.heapBytes - few.heapBytes) / d),
-    externalBytesPerOp,
+    externalBytesPerOp: await measureExternal(bm, Math.min(timedN, Math.max(n2, 2 * n1, 2))),
     allocOps: n2,
   };
 }
 
-/** Off-heap bytes/op from GC-free passes, halving the op count until neither pass sees a GC. */
+/** Off-heap bytes/op from GC-free passes (n/2 and n ops), halving n until neither pass sees a GC. */
 async function measureExternal(bm: Benchmark, n: number): Promise<number | null> {
   const meter = new ExternalMeter();
   const extPass = async (k: number) => {
