@@ -93,7 +93,6 @@ function el(tag: string, attrs: Record<string, string> = {}, text?: string): any
 // ---- shared chart plumbing ----------------------------------------------------------------------
 
 const COLORS = {
-  ok: 'rgba(37, 99, 175, 0.45)',
   okLegend: '#2563af',
   fail: '#e03131',
   p50: '#2f9e44',
@@ -116,6 +115,10 @@ const CODE_COLORS: Record<string, string[]> = {
   o: ['#868e96'],
 };
 const Y_AXIS_SIZE = 64;
+const TIME_INCRS = [
+  0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200,
+  10800, 21600, 43200, 86400,
+];
 const LABEL_SIZE = 22;
 /** Room on the right so the last tick label is not cut off. */
 const PADDING = [12, 28, 0, 0];
@@ -202,6 +205,9 @@ function timeAxis(show = true): any {
     show,
     size: show ? 34 : 0,
     labelSize: show ? 24 : 0,
+    // Clock-like steps (15 s, 30 s, 1 m, 5 m...) rather than uPlot's decimal ones (25 s).
+    incrs: TIME_INCRS,
+    space: 60,
     values: (_u: any, splits: number[]) => splits.map(fmtSec),
   };
 }
@@ -244,37 +250,99 @@ function lowerBound(a: ArrayLike<number>, v: number): number {
   return lo;
 }
 
-/** Draws a scatter of (x, y) onto the plot area, only the part within the x scale. */
-function drawScatter(u: any, xs: ArrayLike<number>, ys: ArrayLike<number>, color: string, size: number, cross: boolean): void {
-  const ctx = u.ctx;
-  const { left, top, width, height } = u.bbox;
+/**
+ * The scatter: hundreds of thousands of points, so not one canvas call each. Points are counted
+ * into a per-pixel buffer of the plot area (only those within the x scale, found by binary search
+ * on the time-sorted arrays), the counts become opacity (n overlapping points at opacity a give
+ * 1-(1-a)^n, as canvas compositing would), and the buffer is drawn over the grid in one call.
+ * Failed requests go in a second buffer drawn on top as small crosses.
+ */
+interface Scatter {
+  x: ArrayLike<number>;
+  y: ArrayLike<number>;
+  /** log10(y), precomputed for the log axis. */
+  ly: Float32Array;
+}
+
+function scatter(x: ArrayLike<number>, y: ArrayLike<number>): Scatter {
+  const ly = new Float32Array(y.length);
+  for (let i = 0; i < y.length; i++) ly[i] = y[i]! > 0 ? Math.log10(y[i]!) : -Infinity;
+  return { x, y, ly };
+}
+
+const SCRATCH: { canvas: any; ctx: any } = { canvas: null, ctx: null };
+
+function countInto(counts: Uint8Array, w: number, h: number, u: any, p: Scatter, cross: boolean): void {
   const { min, max } = u.scales.x;
-  const i0 = lowerBound(xs, min);
-  const i1 = lowerBound(xs, max + 1e-9);
-  const s = size * dpr();
-  const h = s / 2;
-  ctx.save();
-  ctx.beginPath();
-  ctx.rect(left, top, width, height);
-  ctx.clip();
-  ctx.fillStyle = color;
-  ctx.strokeStyle = color;
-  ctx.lineWidth = Math.max(1, dpr());
-  if (cross) ctx.beginPath();
+  const ys = u.scales.y;
+  const log = ys.distr === 3;
+  const yLo = log ? Math.log10(ys.min) : ys.min;
+  const yHi = log ? Math.log10(ys.max) : ys.max;
+  const vals = log ? p.ly : p.y;
+  const kx = w / (max - min);
+  const ky = h / (yHi - yLo);
+  const i0 = lowerBound(p.x, min);
+  const i1 = lowerBound(p.x, max + 1e-9);
+  const size = Math.max(2, Math.round(2 * dpr()));
+  const arm = Math.max(2, Math.round(2.5 * dpr()));
+  const hit = (px: number, py: number) => {
+    if (px >= 0 && px < w && py >= 0 && py < h) {
+      const k = py * w + px;
+      if (counts[k]! < 255) counts[k]!++;
+    }
+  };
   for (let i = i0; i < i1; i++) {
-    const y = ys[i]!;
-    if (!(y > 0) && state.yLog) continue;
-    const px = u.valToPos(xs[i], 'x', true);
-    const py = u.valToPos(y, 'y', true);
+    const v = vals[i]!;
+    if (!(v >= yLo - 1) || v > yHi + 1) continue;
+    const px = Math.round((p.x[i]! - min) * kx);
+    const py = Math.round((yHi - v) * ky);
     if (cross) {
-      ctx.moveTo(px - h, py - h);
-      ctx.lineTo(px + h, py + h);
-      ctx.moveTo(px - h, py + h);
-      ctx.lineTo(px + h, py - h);
-    } else ctx.fillRect(px - h, py - h, s, s);
+      for (let d = -arm; d <= arm; d++) {
+        hit(px + d, py + d);
+        if (d !== 0) hit(px + d, py - d);
+      }
+    } else {
+      for (let dy = 0; dy < size; dy++) for (let dx = 0; dx < size; dx++) hit(px + dx - 1, py + dy - 1);
+    }
   }
-  if (cross) ctx.stroke();
-  ctx.restore();
+}
+
+function drawScatters(u: any, ok: Scatter | null, err: Scatter | null): void {
+  const { left, top, width, height } = u.bbox;
+  const w = Math.max(1, Math.round(width));
+  const h = Math.max(1, Math.round(height));
+  if (!SCRATCH.canvas) {
+    SCRATCH.canvas = document.createElement('canvas');
+    SCRATCH.ctx = SCRATCH.canvas.getContext('2d');
+  }
+  if (SCRATCH.canvas.width !== w || SCRATCH.canvas.height !== h) {
+    SCRATCH.canvas.width = w;
+    SCRATCH.canvas.height = h;
+  }
+  const okCounts = new Uint8Array(w * h);
+  const errCounts = new Uint8Array(w * h);
+  if (ok) countInto(okCounts, w, h, u, ok, false);
+  if (err) countInto(errCounts, w, h, u, err, true);
+  const img = SCRATCH.ctx.createImageData(w, h);
+  const px = new Uint32Array(img.data.buffer);
+  // Opacity of n stacked points, for n = 0..255, for each colour (little-endian RGBA words).
+  const ramp = (r: number, g: number, b: number, a: number) => {
+    const t = new Uint32Array(256);
+    for (let n = 1; n < 256; n++) t[n] = ((Math.round(255 * (1 - Math.pow(1 - a, n))) << 24) | (b << 16) | (g << 8) | r) >>> 0;
+    return t;
+  };
+  const okRamp = ramp(37, 99, 175, 0.42);
+  const errRamp = ramp(224, 49, 49, 0.9);
+  for (let k = 0; k < px.length; k++) {
+    const e = errCounts[k]!;
+    if (e) px[k] = errRamp[e]!;
+    else {
+      const o = okCounts[k]!;
+      if (o) px[k] = okRamp[o]!;
+    }
+  }
+  SCRATCH.ctx.putImageData(img, 0, 0);
+  u.ctx.drawImage(SCRATCH.canvas, Math.round(left), Math.round(top));
 }
 
 /** A legend-only series: drawn by a hook, listed (and toggled) in uPlot's legend. */
@@ -288,10 +356,8 @@ interface RunView {
   index: number;
   name: string;
   dur: number;
-  okX: ArrayLike<number>;
-  okY: ArrayLike<number>;
-  errX: ArrayLike<number>;
-  errY: ArrayLike<number>;
+  ok: Scatter;
+  err: Scatter;
   sx: number[];
   p50: (number | null)[];
   p99: (number | null)[];
@@ -321,7 +387,21 @@ function decodeRun(r: any, index: number): RunView {
     }
   }
   for (const ys of [p50]) for (const v of ys) if (v != null && v > 0 && v < yMin) yMin = v;
-  return { index, name: r.name, dur: r.durationS, okX, okY, errX, errY, sx, p50, p99, p999, yMin, yMax, bucketS: r.series.bucketS, data: r };
+  return {
+    index,
+    name: r.name,
+    dur: r.durationS,
+    ok: scatter(okX, okY),
+    err: scatter(errX, errY),
+    sx,
+    p50,
+    p99,
+    p999,
+    yMin,
+    yMax,
+    bucketS: r.series.bucketS,
+    data: r,
+  };
 }
 
 /**
@@ -360,8 +440,8 @@ function latencyChart(v: RunView, container: any, group: Group): any {
     axes: [timeAxis(), latencyAxis('latency')],
     series: [
       { label: 'time', value: (_u: any, x: number) => fmtSec(x) },
-      legendOnly(DATA.runs[v.index].points.exact ? 'request' : 'request (slowest per cell)', COLORS.okLegend, () => `${fmtNum(v.okX.length)} drawn`),
-      legendOnly('failed', COLORS.fail, () => `${fmtNum(v.errX.length)} drawn`),
+      legendOnly(DATA.runs[v.index].points.exact ? 'request' : 'request (slowest per cell)', COLORS.okLegend, () => `${fmtNum(v.ok.x.length)} drawn`),
+      legendOnly('failed', COLORS.fail, () => `${fmtNum(v.err.x.length)} drawn`),
       line({ label: `p50 per ${fmtSec(v.bucketS)}`, stroke: COLORS.p50, paths: steps(), value: (_u: any, y: number) => fmtMs(y) }),
       line({ label: 'p99', stroke: COLORS.p99, paths: steps(), value: (_u: any, y: number) => fmtMs(y) }),
       line({ label: 'p99.9', stroke: COLORS.p999, paths: steps(), value: (_u: any, y: number) => fmtMs(y) }),
@@ -371,8 +451,7 @@ function latencyChart(v: RunView, container: any, group: Group): any {
       drawAxes: [
         (u: any) => {
           drawEventBands(u, v);
-          if (u.series[1].show) drawScatter(u, v.okX, v.okY, COLORS.ok, 2.2, false);
-          if (u.series[2].show) drawScatter(u, v.errX, v.errY, COLORS.fail, 5, true);
+          drawScatters(u, u.series[1].show ? v.ok : null, u.series[2].show ? v.err : null);
         },
       ],
       setScale: [(u: any, key: string) => key === 'x' && group.sync(u)],
