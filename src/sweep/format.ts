@@ -38,7 +38,7 @@ function stepCells(s: SweepStep, res: SweepResult): string[] {
     String(s.errors),
     `${Number((s.late * 100).toFixed(1))}%`,
   ];
-  if (res.slo) cells.push(s.pass ? 'pass' : s.broken ? 'FAIL (broken)' : 'FAIL');
+  if (res.slo) cells.push((s.pass ? 'pass' : s.broken ? 'FAIL (broken)' : 'FAIL') + (s.partial ? ' (partial)' : ''));
   return cells;
 }
 
@@ -95,6 +95,7 @@ export function sweepJson(res: SweepResult): object {
       late: s.late,
       pass: s.pass,
       broken: s.broken,
+      partial: s.partial,
       slo: s.slo ? s.slo.map(sloVerdictJson) : null,
       file: s.file ? basename(s.file) : null,
       order: s.index,

@@ -81,6 +81,8 @@ export interface SweepStep {
   slo: SloVerdict[] | null;
   pass: boolean | null;
   broken: boolean;
+  /** The sweep was interrupted during this step: its numbers cover only part of it, and no knee is read from it. */
+  partial: boolean;
   /** Results file of this step (its measured part), when -out was given. */
   file: string | null;
   /** The step's measured results, aggregated. */
@@ -163,13 +165,15 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
   }
 
   const sorted = [...steps].sort((a, b) => a.rate - b.rate);
-  const points = sorted.map((s) => ({ rate: s.rate, p99: s.p99, pass: s.pass, broken: s.broken }));
+  const points = sorted.filter((s) => !s.partial).map((s) => ({ rate: s.rate, p99: s.p99, pass: s.pass, broken: s.broken }));
   const sk = opts.slo ? sloKnee(points, stopAfter) : null;
   const lk = latencyKnee(points);
-  const firstFailure = sorted.find((s) => s.pass === false)?.rate ?? null;
+  const firstFailure = sorted.find((s) => s.pass === false && !s.partial)?.rate ?? null;
   const notes: string[] = [];
-  if (opts.slo && sorted.length) {
-    if (sk === null) notes.push(`the SLO failed at every rate tried, even the lowest (${sorted[0]!.rate} req/s): the knee is below it`);
+  const partial = sorted.filter((s) => s.partial);
+  if (partial.length) notes.push(`interrupted during the step at ${partial.map((s) => s.rate).join(', ')} req/s: its numbers cover part of it and no knee is read from it`);
+  if (opts.slo && points.length) {
+    if (sk === null) notes.push(`the SLO failed at every rate tried, even the lowest (${points[0]!.rate} req/s): the knee is below it`);
     else if (firstFailure === null) notes.push(`the SLO held at every rate tried: the knee is at or above ${sk} req/s`);
     if (sk !== null && firstFailure !== null && firstFailure < sk) {
       notes.push(`the SLO failed at ${firstFailure} req/s but held again higher up: the knee is noisy there; repeat with longer steps`);
@@ -262,6 +266,7 @@ async function runOne(rate: number, index: number, runStep: StepRunner, opts: Sw
     slo: verdicts,
     pass: verdicts ? sloPassed(verdicts) : null,
     broken: false,
+    partial: opts.signal?.aborted === true,
     file,
     metrics,
   };

@@ -203,3 +203,20 @@ test('sweep: usage errors before any load', async () => {
   await assert.rejects(sweep({ ...base, rates: parseRates('auto'), slo: null }), /-rates=auto needs -slo/);
   await assert.rejects(sweep({ ...base, rates: parseRates('10'), slo: null, stepNs: 0 }), /-step-duration must be positive/);
 });
+
+test('sweep interrupted mid-step: what was measured is kept, the partial step is marked and not read for the knee', async () => {
+  const stop = new AbortController();
+  const inner = simulated(250);
+  const runStep: StepRunner = async (rate, w, d, onResult) => {
+    const out = await inner(rate, w, d, onResult);
+    if (rate === 300) stop.abort(); // Ctrl-C during the step at 300
+    return out;
+  };
+  const res = await sweep({ attack: { targets }, rates: parseRates('100:500:100'), stepNs: 1e9, warmupNs: 0, slo: parseSlo('p99<50ms'), signal: stop.signal, runStep });
+  assert.equal(res.stopped, 'interrupted');
+  assert.deepEqual(res.steps.map((s) => [s.rate, s.partial]), [[100, false], [200, false], [300, true]]);
+  assert.equal(res.knee, 200);
+  assert.equal(res.firstFailure, null);
+  assert.match(formatSweep(res), /^300\/s .* \(partial\)$/m);
+  assert.match(res.notes.join('\n'), /interrupted during the step at 300 req\/s/);
+});
