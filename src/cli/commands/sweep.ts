@@ -24,7 +24,7 @@ export const command: Command = {
       { name: 'rates', type: 'string', value: 'RATES', help: "Rates to step through: START:STOP:STEP (100:2000:100), a list (100,200,400), auto or auto:START:MAX" },
       { name: 'step-duration', type: 'duration', default: '5s', help: 'Measured length of each step' },
       { name: 'warmup', type: 'duration', default: '1s', help: 'Unmeasured lead-in of each step, at its rate' },
-      SLO_FLAG,
+      { ...SLO_FLAG, help: "SLO each step is judged by, e.g. 'p99<50ms,success>=99.9%'; the knee is the highest rate where it held" },
       { name: 'min-knee', type: 'float', default: 0, value: 'RATE', help: 'Exit 99 when the knee is below this rate (a capacity gate for CI)' },
       { name: 'out', type: 'string', value: 'DIR', help: "Write each step's results (binary) and sweep.json into DIR" },
       { name: 'json', type: 'bool', help: 'Print the sweep as JSON (the sweep.json document)' },
