@@ -122,6 +122,7 @@ export function encodeSweep(sw: SweepPlot): object {
     p999: col('p999'),
     max: col('max'),
     knee: sw.knee,
+    kneeMethod: sw.kneeMethod,
     slo: sw.slo ? { text: sw.slo.text, limits: sw.slo.limits.map((l) => ({ label: l.label, ms: l.ns * NS_PER_MS })) } : null,
   };
 }

@@ -12,7 +12,7 @@ import type { SweepPlot } from './sweep.js';
  * the summary tables, all inline. A Content-Security-Policy of `default-src 'none'` makes the
  * browser refuse any network access the page might attempt, so opening it never leaves the machine.
  */
-export interface RenderOptions {
+export interface PlotRenderOptions {
   title?: string;
   /** Initial latency axis. Default 'log'. */
   yScale?: 'log' | 'linear';
@@ -42,7 +42,7 @@ function scriptSafe(s: string): string {
   return s.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
 }
 
-export function renderPlotHtml(runs: RunPlot[], sweep: SweepPlot | null, opts: RenderOptions = {}): string {
+export function renderPlotHtml(runs: RunPlot[], sweep: SweepPlot | null, opts: PlotRenderOptions = {}): string {
   const a = loadAssets();
   const title = opts.title ?? (runs.length === 1 ? `tailprobe: ${runs[0]!.name}` : 'tailprobe plot');
   const data = {

@@ -4,5 +4,5 @@ export { RunAggregator, type RunPlot, type RunAggregateOptions } from './run.js'
 export { LatencyDownsampler, PointGrid, type DownsampleOptions, type DownsampledPoints, type PointSet } from './downsample.js';
 export { TimeSeriesBuilder, type TimeSeries, type TimeSeriesOptions } from './timeseries.js';
 export { percentileDistribution, type DistributionPoints } from './distribution.js';
-export { parseSweep, isSweepDocument, type SweepPlot, type SweepStep, type SweepLimit } from './sweep.js';
-export { renderPlotHtml, type RenderOptions } from './html.js';
+export { parseSweepPlot, isSweepPlotDocument, type SweepPlot, type SweepPlotStep, type SweepPlotLimit } from './sweep.js';
+export { renderPlotHtml, type PlotRenderOptions } from './html.js';

@@ -3,16 +3,16 @@ import { basename } from 'node:path';
 import { RuntimeError } from '../errors.js';
 import { openResults } from '../results/reader.js';
 import { emptyMeta, type Result, type RunMeta } from '../results/result.js';
-import { renderPlotHtml, type RenderOptions } from './html.js';
+import { renderPlotHtml, type PlotRenderOptions } from './html.js';
 import { RunAggregator, type RunAggregateOptions, type RunPlot } from './run.js';
-import { isSweepDocument, parseSweep, type SweepPlot } from './sweep.js';
+import { isSweepPlotDocument, parseSweepPlot, type SweepPlot } from './sweep.js';
 
 /**
  * `tailprobe plot` as a library: results files (any format `openResults` reads) and `sweep` output
  * in, one self-contained HTML page out. Each results file is one run (a before/after pair is two
  * files); each is streamed once through a RunAggregator, so memory does not grow with its size.
  */
-export interface PlotOptions extends RunAggregateOptions, RenderOptions {
+export interface PlotOptions extends RunAggregateOptions, PlotRenderOptions {
   /** The stream '-' reads (process.stdin by default). */
   stdin?: NodeJS.ReadableStream;
 }
@@ -53,7 +53,7 @@ function runLabel(source: string): string {
 }
 
 /** Renders runs already aggregated (plus an optional sweep) into the page. */
-export function plotPage(runs: RunPlot[], sweep: SweepPlot | null, opts: RenderOptions = {}): string {
+export function plotPage(runs: RunPlot[], sweep: SweepPlot | null, opts: PlotRenderOptions = {}): string {
   return renderPlotHtml(runs, sweep, opts);
 }
 
@@ -119,5 +119,5 @@ async function readSweepIfSweep(path: string): Promise<SweepPlot | null> {
   } catch {
     return null; // JSON lines: a results file after all
   }
-  return isSweepDocument(doc) ? parseSweep(doc, path) : null;
+  return isSweepPlotDocument(doc) ? parseSweepPlot(doc, path) : null;
 }

@@ -140,22 +140,25 @@ export function sweepTable(sw: SweepPlot): string {
   const breaches = (field: string, ns: number) =>
     limits.some((l) => l.label.startsWith(field === 'p999' ? 'p99.9<' : `${field}<`) && ns >= l.ns);
   const fmt = (ns: number) => (Number.isFinite(ns) ? fmtDur(ns) : '—');
+  const verdicts = sw.steps.some((s) => s.pass !== null);
   const rows = sw.steps
     .map((s) => {
       const knee = sw.knee !== null && Math.abs(s.rate - sw.knee) < 1e-9;
       const lat = (['p50', 'p90', 'p99', 'p999', 'max'] as const)
         .map((k) => `<td class="${breaches(k, s[k]) ? 'breach' : ''}" data-key="${k}" data-value="${s[k]}">${fmt(s[k])}</td>`)
         .join('');
+      const verdict = verdicts ? `<td class="${s.pass === false ? 'breach' : ''}">${s.pass === null ? '—' : s.pass ? 'pass' : 'FAIL'}</td>` : '';
       return (
-        `<tr${knee ? ' class="knee"' : ''}><td data-key="rate">${s.rate}/s${knee ? ' ← knee' : ''}</td>` +
-        `<td data-key="achieved">${Number.isFinite(s.achieved) ? `${s.achieved.toFixed(1)}/s` : '—'}</td>` +
-        `<td data-key="success">${Number.isFinite(s.success) ? `${(s.success * 100).toFixed(2)}%` : '—'}</td>${lat}</tr>`
+        `<tr${knee ? ' class="knee"' : ''}><td data-key="rate">${s.rate}/s${knee ? ' ← knee' : ''}${s.partial ? ' (interrupted)' : ''}</td>` +
+        `<td data-key="achieved">${Number.isFinite(s.achieved) ? `${f2(s.achieved)}/s` : '—'}</td>` +
+        `<td data-key="success">${Number.isFinite(s.success) ? pct(s.success) : '—'}</td>${lat}${verdict}</tr>`
       );
     })
     .join('\n');
-  const slo = sw.slo ? `<p class="note">SLO: <code>${escapeHtml(sw.slo.text)}</code>; cells at or over a latency limit are red.</p>` : '';
+  const slo = sw.slo ? `<p class="note">SLO: <code>${escapeHtml(sw.slo.text)}</code>; latencies at or over their limit are red.</p>` : '';
+  const notes = sw.notes.length ? `<ul class="warnings">${sw.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : '';
   return (
-    `<div id="tp-sweep-table">${slo}<table class="sweep-steps"><thead><tr><th>offered</th><th>achieved</th><th>success</th>` +
-    `<th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr></thead><tbody>\n${rows}\n</tbody></table></div>`
+    `<div id="tp-sweep-table">${slo}${notes}<table class="sweep-steps"><thead><tr><th>offered</th><th>achieved</th><th>success</th>` +
+    `<th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th>${verdicts ? '<th>SLO</th>' : ''}</tr></thead><tbody>\n${rows}\n</tbody></table></div>`
   );
 }

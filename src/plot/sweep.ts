@@ -3,12 +3,14 @@ import { parseDuration } from '../units/duration.js';
 import { parseSlo } from '../slo/slo.js';
 
 /**
- * Reads `tailprobe sweep` output (sweep.json) for the latency-against-rate chart. Read tolerantly:
- * field names in the spellings sweep writers use (rate/offered, p999/p99.9, ...), latencies as ns
- * numbers, Go duration strings ("35ms") or `...Ms` fields in milliseconds, success as a fraction or
- * a percentage, and the knee and SLO either as plain values or as objects.
+ * Reads `tailprobe sweep` output (sweep.json, written by src/sweep/format.ts: latencies in ns,
+ * `units` saying so, the knee and how it was found, the SLO text, per-step pass/fail) for the
+ * latency-against-rate chart. Read tolerantly, so hand-made or older files plot too: field names in
+ * other spellings (offered, p99.9, 99th...), latencies as numbers in the declared unit, Go duration
+ * strings ("35ms") or `...Ms` fields, success as a fraction or a percentage, the knee and the SLO as
+ * plain values or objects.
  */
-export interface SweepStep {
+export interface SweepPlotStep {
   /** Offered (asked) rate, req/s. */
   rate: number;
   /** Achieved rate, req/s (NaN when absent). */
@@ -21,9 +23,13 @@ export interface SweepStep {
   max: number;
   /** Success ratio 0..1 (NaN when absent). */
   success: number;
+  /** SLO verdict of the step (null: no SLO or not given). */
+  pass: boolean | null;
+  /** The sweep was interrupted during this step. */
+  partial: boolean;
 }
 
-export interface SweepLimit {
+export interface SweepPlotLimit {
   /** e.g. "p99<50ms". */
   label: string;
   /** Latency limit, ns. */
@@ -32,23 +38,28 @@ export interface SweepLimit {
 
 export interface SweepPlot {
   source: string;
-  steps: SweepStep[];
+  steps: SweepPlotStep[];
   /** Offered rate at the knee, req/s, or null. */
   knee: number | null;
-  slo: { text: string; limits: SweepLimit[] } | null;
+  /** How the knee was found ("slo", "latency"), when the file says. */
+  kneeMethod: string | null;
+  slo: { text: string; limits: SweepPlotLimit[] } | null;
+  /** The sweep's own notes (why it stopped, generator limits...). */
+  notes: string[];
 }
 
 type Json = Record<string, unknown>;
 
 /** True when the text is a sweep document rather than a results stream. */
-export function isSweepDocument(doc: unknown): doc is Json {
+export function isSweepPlotDocument(doc: unknown): doc is Json {
   return typeof doc === 'object' && doc !== null && !Array.isArray(doc) && Array.isArray(stepsOf(doc as Json));
 }
 
-export function parseSweep(doc: unknown, source: string): SweepPlot {
-  if (!isSweepDocument(doc)) throw new RuntimeError(`${source}: not a sweep file (no "steps" list)`);
+export function parseSweepPlot(doc: unknown, source: string): SweepPlot {
+  if (!isSweepPlotDocument(doc)) throw new RuntimeError(`${source}: not a sweep file (no "steps" list)`);
   const rawSteps = stepsOf(doc)!;
-  const steps: SweepStep[] = [];
+  const unit = latencyUnit(doc, source);
+  const steps: SweepPlotStep[] = [];
   rawSteps.forEach((raw, i) => {
     if (typeof raw !== 'object' || raw === null) throw new RuntimeError(`${source}: step ${i + 1} is not an object`);
     const s = raw as Json;
@@ -60,16 +71,36 @@ export function parseSweep(doc: unknown, source: string): SweepPlot {
     steps.push({
       rate,
       achieved: num(pick(s, ['achieved', 'achievedRate', 'achieved_rate', 'actual', 'throughput'])),
-      p50: latency(lat, ['p50', '50th', 'median']),
-      p90: latency(lat, ['p90', '90th']),
-      p99: latency(lat, ['p99', '99th']),
-      p999: latency(lat, ['p999', 'p99.9', 'p99_9', '99.9th']),
-      max: latency(lat, ['max']),
+      p50: latency(lat, ['p50', '50th', 'median'], unit),
+      p90: latency(lat, ['p90', '90th'], unit),
+      p99: latency(lat, ['p99', '99th'], unit),
+      p999: latency(lat, ['p999', 'p99.9', 'p99_9', '99.9th'], unit),
+      max: latency(lat, ['max'], unit),
       success,
+      pass: typeof s.pass === 'boolean' ? s.pass : null,
+      partial: s.partial === true,
     });
   });
   steps.sort((a, b) => a.rate - b.rate);
-  return { source, steps, knee: kneeOf(doc, steps), slo: sloOf(doc.slo, source) };
+  return {
+    source,
+    steps,
+    knee: kneeOf(doc, steps),
+    kneeMethod: typeof doc.kneeMethod === 'string' ? doc.kneeMethod : null,
+    slo: sloOf(doc.slo, source),
+    notes: Array.isArray(doc.notes) ? doc.notes.filter((n): n is string => typeof n === 'string') : [],
+  };
+}
+
+const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9 };
+
+/** ns per latency number: sweep.json declares `units: { latency: 'ns' }`; ns when it does not say. */
+function latencyUnit(doc: Json, source: string): number {
+  const u = (doc.units as Json | undefined)?.latency;
+  if (u === undefined || u === null) return 1;
+  const f = typeof u === 'string' ? UNIT_NS[u.trim()] : undefined;
+  if (f === undefined) throw new RuntimeError(`${source}: unknown latency unit ${JSON.stringify(u)} (want ns, us, ms or s)`);
+  return f;
 }
 
 function stepsOf(doc: Json): unknown[] | undefined {
@@ -92,11 +123,11 @@ function num(v: unknown): number {
   return NaN;
 }
 
-/** A latency in ns from `p99` (ns number or duration text) or `p99Ms` / `p99_ms` (milliseconds). */
-function latency(o: Json, keys: string[]): number {
+/** A latency in ns from `p99` (a number in the file's unit, or duration text) or `p99Ms` / `p99_ms` (milliseconds). */
+function latency(o: Json, keys: string[], unitNs: number): number {
   for (const k of keys) {
     const v = o[k];
-    if (typeof v === 'number') return v;
+    if (typeof v === 'number') return v * unitNs;
     if (typeof v === 'string') {
       try {
         return parseDuration(v);
@@ -109,7 +140,7 @@ function latency(o: Json, keys: string[]): number {
   return NaN;
 }
 
-function kneeOf(doc: Json, steps: SweepStep[]): number | null {
+function kneeOf(doc: Json, steps: SweepPlotStep[]): number | null {
   const k = doc.knee;
   if (k === undefined || k === null || k === false) return null;
   if (typeof k === 'object' && !Array.isArray(k)) {
@@ -143,3 +174,6 @@ function sloOf(v: unknown, source: string): SweepPlot['slo'] {
     throw new RuntimeError(`${source}: invalid SLO in sweep file: ${(e as Error).message}`);
   }
 }
+
+/** The name test/sweep uses to check that sweep.json plots (kept for that agreement test). */
+export const parseSweep = parseSweepPlot;

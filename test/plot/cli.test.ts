@@ -7,7 +7,7 @@ import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/paths.js';
 import { encodeJsonResult } from '../../src/results/vegeta-json.js';
 import { encodeCsvResult } from '../../src/results/vegeta-csv.js';
-import { parseSweep, isSweepDocument } from '../../src/plot/sweep.js';
+import { parseSweepPlot, isSweepPlotDocument } from '../../src/plot/sweep.js';
 import { plotHtml } from '../../src/plot/plot.js';
 import { syntheticBatches, writeSyntheticFile } from './synthetic.js';
 
@@ -122,7 +122,7 @@ test('bad input: one line and the right exit code', async () => {
 });
 
 test('sweep files are read tolerantly', () => {
-  const ns = parseSweep(
+  const ns = parseSweepPlot(
     {
       slo: { thresholds: [{ expr: 'p99<50ms' }, 'p99.9<=200ms', 'success>=99%'] },
       knee: 400,
@@ -140,7 +140,7 @@ test('sweep files are read tolerantly', () => {
     { label: 'p99.9<=200ms', ns: 200e6 },
   ]);
 
-  const other = parseSweep(
+  const other = parseSweepPlot(
     {
       slo: 'p99<25ms',
       knee: { index: 1 },
@@ -162,8 +162,8 @@ test('sweep files are read tolerantly', () => {
   assert.equal(other.steps[1]!.p999, 90e6);
   assert.equal(other.steps[1]!.success, 0.97);
 
-  assert.equal(isSweepDocument({ attack: 'x', code: 200 }), false);
-  assert.throws(() => parseSweep({ steps: [{ p99: 1 }] }, 'c.json'), /c\.json: step 1 has no offered rate/);
+  assert.equal(isSweepPlotDocument({ attack: 'x', code: 200 }), false);
+  assert.throws(() => parseSweepPlot({ steps: [{ p99: 1 }] }, 'c.json'), /c\.json: step 1 has no offered rate/);
 });
 
 test('a sweep alone plots as a page of its own', async () => {

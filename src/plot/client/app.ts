@@ -787,7 +787,8 @@ function sweepChart(container: any): any {
             ctx.lineTo(x, top + height);
             ctx.stroke();
             ctx.fillStyle = COLORS.knee;
-            ctx.fillText(`knee ${fmtNum(sw.knee)}/s`, x + 5 * dpr(), top + 14 * dpr());
+            const how = sw.kneeMethod === 'slo' ? ' (highest rate meeting the SLO)' : sw.kneeMethod === 'latency' ? ' (where p99 explodes)' : '';
+            ctx.fillText(`knee ${fmtNum(sw.knee)}/s${how}`, x + 5 * dpr(), top + 14 * dpr());
           }
           ctx.restore();
         },
