@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createWriteStream, writeFileSync, readFileSync } from 'node:fs';
+import { createWriteStream, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { createResultWriter, type ResultFormat } from '../../src/results/index.js';
@@ -10,6 +10,7 @@ import { lognormal, result } from './synthetic.js';
 import { Rng } from '../../src/compare/rng.js';
 
 const dir = tempDir('tailprobe-compare-');
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A real results file, written by the real writer, in the given format. */
 async function write(name: string, format: ResultFormat, latencies: number[], fail = (_i: number) => false): Promise<string> {

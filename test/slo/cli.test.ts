@@ -1,7 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { writeFileSync, rmSync } from 'node:fs';
 import { readMetrics } from '../../src/results/index.js';
 import { listen } from '../helpers/servers.js';
 import { runCli } from '../helpers/cli.js';
@@ -10,6 +10,7 @@ import { tempDir } from '../helpers/paths.js';
 const dir = tempDir('tailprobe-slo-');
 const server = await listen((_req, res) => res.end('ok'));
 after(() => server.close());
+after(() => rmSync(dir, { recursive: true, force: true }));
 const target = `GET ${server.url}/\n`;
 const results = join(dir, 'run.bin');
 

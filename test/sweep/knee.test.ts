@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { listen } from '../helpers/servers.js';
 import { runCli } from '../helpers/cli.js';
@@ -57,5 +57,6 @@ test('sweep finds the knee of a real 100 req/s service within 10 %', { timeout: 
     assert.match(text.stdout.toString(), /^p99 .* regressed$/m);
   } finally {
     await server.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

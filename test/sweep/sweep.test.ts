@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRates, AdaptiveSearch, sloKnee, latencyKnee, sweep, sweepJson, formatSweep, type StepRunner } from '../../src/sweep/index.js';
 import { parseSlo } from '../../src/slo/index.js';
@@ -168,6 +168,7 @@ test('sweep (simulated 250 req/s server): knee at capacity, early stop, warm-up 
   assert.equal(plot.steps.length, 9);
   assert.deepEqual(plot.slo!.limits, [{ label: 'p99<50ms', ns: 50e6 }]);
   assert.deepEqual(sweepJson(res), doc);
+  rmSync(dir, { recursive: true, force: true });
 
   const text = formatSweep(res);
   assert.match(text, /^rate +achieved +p50 +p90 +p99 +p99\.9 +max +success +errors +late +slo$/m);
