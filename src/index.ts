@@ -15,3 +15,4 @@ export * from './attack/index.js';
 export * from './compare/index.js';
 export * from './sweep/index.js';
 export * from './profile/index.js';
+export * from './plot/index.js';

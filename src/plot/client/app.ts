@@ -825,7 +825,9 @@ function toolbar(parent: any, group: Group | null): void {
     render();
   });
   bar.append(scale);
-  bar.append(el('span', { class: 'hint' }, 'Drag to zoom time, double-click or Reset to zoom out, Ctrl/Shift + wheel to zoom.'));
+  bar.append(
+    el('span', { class: 'hint' }, group ? 'Drag to zoom time, double-click or Reset to zoom out, Ctrl/Shift + wheel to zoom.' : 'Drag to zoom, double-click to zoom out.'),
+  );
   parent.append(bar);
 }
 
