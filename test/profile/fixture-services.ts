@@ -13,6 +13,8 @@ import { GO_CANDIDATES, requireTool } from '../helpers/tools.js';
 export interface RunningService {
   /** Base URL printed by the service (Go: its address; Node: the agent's). */
   url: string;
+  /** The Node fixture's own HTTP address (GET /lookup), to attack it. */
+  serviceUrl?: string;
   child: ChildProcess;
   output: () => string;
   stop: () => Promise<void>;
@@ -46,7 +48,7 @@ export function spawnAndWait(
       if (m && !settled) {
         settled = true;
         clearTimeout(timer);
-        resolve({ match: m, service: { url: m[1] ?? '', child, output: () => out, stop } });
+        resolve({ match: m, service: { url: m[1] ?? '', serviceUrl: m[2], child, output: () => out, stop } });
       }
     };
     child.stdout!.on('data', onData);
@@ -88,7 +90,8 @@ export async function startNodeService(env: NodeJS.ProcessEnv = {}, exitAfterMs 
     ['--import', 'tailprobe/agent', join(FIXTURES, 'nodeservice', 'server.mjs')],
     {
       env: { TAILPROBE_AGENT: '127.0.0.1:0', EXIT_AFTER_MS: String(exitAfterMs), ...env },
-      pattern: /profiling endpoints on (http:\/\/[^/\s]+)\/debug\/pprof\//,
+      // Both lines, in whichever order they come.
+      pattern: /^(?=[\s\S]*profiling endpoints on (http:\/\/[^/\s]+)\/debug\/pprof\/)(?=[\s\S]*service on (http:\/\/\S+))/,
     },
   );
   return service;

@@ -7,6 +7,7 @@ import { parseHeaderFlag, readTargets, type Target } from '../../targets/index.j
 import type { CliIO, Command } from '../command.js';
 import type { FlagSpec, ParsedArgs } from '../flags.js';
 import { SLO_ATTACK_EXTENSION } from '../../slo/hooks.js';
+import { PROFILE_ATTACK_EXTENSION } from '../../profile/attack-extension.js';
 
 /**
  * Extensions of `tailprobe attack` owned by other parts of tailprobe: each brings its flags and,
@@ -19,7 +20,7 @@ export interface AttackExtension {
   create(args: ParsedArgs, io: CliIO): AttackPlugin | null | Promise<AttackPlugin | null>;
 }
 
-export const ATTACK_EXTENSIONS: AttackExtension[] = [SLO_ATTACK_EXTENSION];
+export const ATTACK_EXTENSIONS: AttackExtension[] = [SLO_ATTACK_EXTENSION, PROFILE_ATTACK_EXTENSION];
 
 const FLAGS: FlagSpec[] = [
   { name: 'rate', type: 'string', default: '50/1s', value: 'RATE', help: 'Requests per time unit: 500, 500/1s, 30000/1m; 0 or infinity = max mode (closed loop, like wrk)' },

@@ -1,0 +1,100 @@
+import { wallClockNs } from '../agent/clock.js';
+import type { AttackPlugin } from '../attack/plugin.js';
+import type { AttackExtension } from '../cli/commands/attack.js';
+import type { ParsedArgs } from '../cli/flags.js';
+import type { CliIO } from '../cli/command.js';
+import { UsageError } from '../errors.js';
+import type { RunEvent } from '../results/result.js';
+import { parseProfileTypes } from './capture.js';
+import { attackEvents, profileDuringAttack, summarizeEvents, type DuringAttackResult } from './during-attack.js';
+import { pprofBase, probeServer, type ProfileType, type ServerInfo } from './fetch.js';
+import { headline } from './summary.js';
+
+/**
+ * `tailprobe attack -profile=URL -profile-types=cpu,heap,block`: reproducing and profiling in one
+ * command. Joins the attack as a plugin (src/attack/plugin.ts): the service is probed before any
+ * load is sent (a wrong URL fails at once), the capture runs during the steady part of the attack,
+ * and at the end the agent's GC pauses and event-loop stalls go into the results file as RunEvents.
+ */
+
+export interface ProfilePluginOptions {
+  url: string;
+  types: ProfileType[];
+  outDir: string;
+  token?: string;
+  /** The probed server (probe first, before the load starts). */
+  server: ServerInfo;
+  log?: (line: string) => void;
+}
+
+export function profileAttackPlugin(opts: ProfilePluginOptions): AttackPlugin {
+  let capture: Promise<{ done: Promise<DuringAttackResult> }> | null = null;
+  let startedAt = 0n;
+  return {
+    name: 'profile',
+    onStart({ info, signal }) {
+      startedAt = info.startedAt;
+      capture = profileDuringAttack({ ...opts, durationNs: info.duration, signal });
+      // Not awaited: the capture runs alongside the load; onEnd collects it.
+      capture.catch(() => {});
+    },
+    async onEnd() {
+      const messages: string[] = [];
+      let result: DuringAttackResult | null = null;
+      try {
+        result = capture ? await (await capture).done : null;
+      } catch (err) {
+        messages.push(`tailprobe: profile: ${(err as Error).message}`);
+      }
+      for (const c of result?.captured ?? []) messages.push(`profile: ${c.type} -> ${c.file}: ${headline(c.profile, c.type)}`);
+      for (const f of result?.failures ?? []) messages.push(`tailprobe: profile: ${f.message}`);
+      let events: RunEvent[] = [];
+      if (opts.server.kind === 'agent') {
+        try {
+          events = await attackEvents(opts.url, opts.server, startedAt, wallClockNs(), opts.token);
+          messages.push(summarizeEvents(events));
+        } catch (err) {
+          messages.push(`tailprobe: profile: ${(err as Error).message}`);
+        }
+      }
+      const failed = (result?.failures.length ?? 0) > 0 || result === null;
+      return { meta: events.length ? { events } : undefined, messages, exitCode: failed ? 1 : 0 };
+    },
+  };
+}
+
+/** The entry `attack` lists in ATTACK_EXTENSIONS: the -profile flags and, when given, the plugin. */
+export const PROFILE_ATTACK_EXTENSION: AttackExtension = {
+  flags: [
+    {
+      name: 'profile',
+      type: 'string',
+      value: 'URL',
+      help: 'Capture profiles from this pprof address (Go net/http/pprof or tailprobe/agent) during the steady part of the attack',
+    },
+    { name: 'profile-types', type: 'string', default: 'cpu,heap,block', value: 'LIST', help: 'Profiles for -profile: cpu, heap, allocs, block, mutex, goroutine' },
+    { name: 'profile-out', type: 'string', default: 'profiles', value: 'DIR', help: 'Directory for the -profile files (<type>.pb.gz)' },
+    { name: 'profile-token', type: 'string', value: 'TOKEN', help: 'Agent token for -profile (default: $TAILPROBE_AGENT_TOKEN)' },
+  ],
+  async create(args: ParsedArgs, io: CliIO) {
+    const url = args.string('profile');
+    if (!url) {
+      for (const f of ['profile-types', 'profile-out', 'profile-token']) {
+        if (args.has(f)) throw new UsageError(`attack: -${f} needs -profile=URL`);
+      }
+      return null;
+    }
+    const types = parseProfileTypes(args.string('profile-types'));
+    pprofBase(url); // a malformed URL is a usage error before anything runs
+    const token = args.string('profile-token') || io.env.TAILPROBE_AGENT_TOKEN || undefined;
+    const server = await probeServer(url, { token });
+    return profileAttackPlugin({
+      url,
+      types,
+      outDir: args.string('profile-out'),
+      token,
+      server,
+      log: (line) => io.stderr.write(`${line}\n`),
+    });
+  },
+};
