@@ -8,10 +8,13 @@ import { Client, buildConnector, type Dispatcher } from 'undici';
  * - A request goes to an idle connection when there is one (the most recently freed: its socket
  *   and caches are warm), else to a new connection, else it waits here for the first connection
  *   that frees up. Waiting shows up in the request's send lag; the schedule is not slowed.
- * - New connections are opened at most `maxConnecting` at a time. Without this bound, a generator
- *   that falls behind (a stalled loop, a frozen server) sends its late requests in a burst, each
- *   finds every connection busy and dials a new one; dialling costs CPU, so it falls further behind,
- *   and thousands of connections later it measures nothing but itself.
+ * - Dialling is for a slow server, not for a late generator. A request sent on time that finds
+ *   every connection busy dials a new one at once (the server is holding them: the open model
+ *   needs more). A request that is already late (the generator stalled: GC, a busy machine) waits
+ *   for the next connection to free up, unless none has freed up for DIAL_AFTER_MS. Without this,
+ *   a stall turns into a burst of late requests that each dial; dialling costs CPU, so the
+ *   generator falls further behind, and thousands of connections later it measures only itself.
+ * - At most `maxConnecting` dials are in progress at once.
  * - Connections can be opened before the clock starts (prewarm), through the Clients' own
  *   connector, so they are configured exactly as undici configures any other.
  * - Finding an idle connection is O(1) (a stack), not a scan of every connection per request.
@@ -30,21 +33,33 @@ export interface HostPoolOptions {
   connectTimeoutMs: number;
 }
 
-type Handler = Dispatcher.DispatchHandler;
+/** A request this late (ns) waits for a busy connection instead of dialling a new one. */
+const LATE_NS = 1e6;
+/** ...unless no connection has freed up for this long (the server, not the generator, is slow). */
+const DIAL_AFTER_MS = 1;
 
-interface Conn {
+/** A handler the pool can tell which connection carries it (so completion frees the right one). */
+export interface PoolHandler extends Dispatcher.DispatchHandler {
+  conn: Conn | null;
+}
+
+export interface Conn {
+  pool: HostPool;
   client: Client;
-  /** In `idle` (can take another request now). */
+  /** Requests handed to this connection that undici has not finished with. */
+  inflight: number;
+  /** Requests it may carry at once: pipelining for HTTP/1.1, streams for HTTP/2. */
+  cap: number;
+  /** In the pool's idle stack (has room for another request). */
   idle: boolean;
-  connected: boolean;
 }
 
 export class HostPool {
   private readonly conns: Conn[] = [];
   private readonly idle: Conn[] = [];
-  /** Requests waiting for a connection: [opts, handler] pairs in a ring-less array with a head index. */
+  /** Requests waiting for a connection, oldest first (arrays with a head index: no per-request nodes). */
   private waitOpts: Dispatcher.DispatchOptions[] = [];
-  private waitHandlers: Handler[] = [];
+  private waitHandlers: PoolHandler[] = [];
   private waitHead = 0;
   private connecting = 0;
   private readonly stash: Socket[] = [];
@@ -52,6 +67,9 @@ export class HostPool {
   private readonly connect: ReturnType<typeof buildConnector>;
   private lastAlpn: string | undefined;
   private closed = false;
+  /** performance.now() of the last request undici finished on this pool. */
+  private lastFinished = 0;
+  private waitTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly origin: string,
@@ -81,8 +99,8 @@ export class HostPool {
         this.connecting--;
         this.lastAlpn = (socket as { alpnProtocol?: string } | null)?.alpnProtocol;
         cb(err as never, socket as never);
-        // A connect finished (or failed): requests waiting for one may now dial another.
-        if (this.waitHead < this.waitOpts.length) queueMicrotask(this.serveWaiting);
+        // A dial finished (or failed): requests waiting for one may now dial another.
+        if (this.waitHead < this.waitOpts.length) queueMicrotask(this.onDialed);
       });
     };
   }
@@ -95,96 +113,134 @@ export class HostPool {
     return this.waitOpts.length - this.waitHead;
   }
 
-  dispatch(opts: Dispatcher.DispatchOptions, handler: Handler): void {
+  /** Sends a request; `lateNs` is how late it already is (see the class comment on dialling). */
+  dispatch(opts: Dispatcher.DispatchOptions, handler: PoolHandler, lateNs = 0): void {
     if (this.closed) {
       handler.onError?.(new Error('attack ended'));
       return;
     }
+    const mayDial = lateNs < LATE_NS || this.dialOverdue();
     if (this.waitHead < this.waitOpts.length) {
-      // Keep order: earlier requests that are waiting go first.
-      this.waitOpts.push(opts);
-      this.waitHandlers.push(handler);
-      this.serveWaiting();
+      // Keep order: requests already waiting go first.
+      this.enqueue(opts, handler);
+      this.serveWaiting(mayDial);
       return;
     }
-    const c = this.pick();
+    const c = this.pick(mayDial);
     if (c !== null) this.send(c, opts, handler);
-    else {
-      this.waitOpts.push(opts);
-      this.waitHandlers.push(handler);
-    }
+    else this.enqueue(opts, handler);
   }
 
-  /** An idle connection, or a new one if allowed now; null = wait. */
-  private pick(): Conn | null {
+  private enqueue(opts: Dispatcher.DispatchOptions, handler: PoolHandler): void {
+    this.waitOpts.push(opts);
+    this.waitHandlers.push(handler);
+    if (this.waitTimer === null) this.waitTimer = setTimeout(this.onWaitTimer, DIAL_AFTER_MS);
+  }
+
+  private dialOverdue(): boolean {
+    return performance.now() - this.lastFinished > DIAL_AFTER_MS;
+  }
+
+  private readonly onWaitTimer = (): void => {
+    this.waitTimer = null;
+    this.serveWaiting(this.dialOverdue());
+    if (this.waitHead < this.waitOpts.length && !this.closed) this.waitTimer = setTimeout(this.onWaitTimer, DIAL_AFTER_MS);
+  };
+
+  private readonly onDialed = (): void => {
+    this.serveWaiting(this.dialOverdue());
+  };
+
+  /**
+   * undici is done with a request (completed or failed): its connection has room again.
+   *
+   * We count in-flight requests per connection ourselves rather than wait for undici's 'drain':
+   * with pipelining 1, undici reuses a socket only a full event-loop turn after a response (a
+   * setImmediate), and a request due in that turn would find no idle connection and dial a new
+   * one: a paced attack would open connections without end. A request handed over in that turn
+   * simply queues in the Client and is written when undici resumes; its send lag shows the wait.
+   */
+  finished(handler: PoolHandler): void {
+    const c = handler.conn;
+    if (c === null) return;
+    handler.conn = null;
+    c.inflight--;
+    this.lastFinished = performance.now();
+    if (!c.idle && c.inflight < c.cap) {
+      c.idle = true;
+      this.idle.push(c);
+    }
+    if (this.waitHead < this.waitOpts.length) this.serveWaiting(false);
+  }
+
+  /** A connection with room, or a new one if allowed now; null = wait. */
+  private pick(mayDial: boolean): Conn | null {
     const idle = this.idle.pop();
     if (idle !== undefined) {
       idle.idle = false;
       return idle;
     }
+    if (!mayDial) return null;
     const max = this.o.maxConnections;
     if ((max === 0 || this.conns.length < max) && this.connecting < this.o.maxConnecting) return this.grow();
     return null;
   }
 
-  private send(c: Conn, opts: Dispatcher.DispatchOptions, handler: Handler): void {
-    // dispatch() returns false once the connection is full; it emits 'drain' when it frees up.
-    // A connection still being dialled always says full (its requests are pending); an h2c one
-    // will multiplex them all once it is up, so it stays available instead of a second one being dialled.
-    if ((c.client.dispatch(opts, handler) || (this.o.h2c && !c.connected)) && !c.idle) {
+  private send(c: Conn, opts: Dispatcher.DispatchOptions, handler: PoolHandler): void {
+    handler.conn = c;
+    c.inflight++;
+    if (c.inflight < c.cap && !c.idle) {
       c.idle = true;
       this.idle.push(c);
     }
+    c.client.dispatch(opts, handler);
   }
 
   private grow(): Conn {
+    const h2 = this.o.h2c;
     const client = new Client(this.origin, {
-      pipelining: this.o.h2c ? this.o.h2Streams : this.o.pipelining,
+      pipelining: h2 ? this.o.h2Streams : this.o.pipelining,
       allowH2: this.o.http2 || this.o.h2c,
       connect: this.connect,
       // Our whole-request deadline replaces undici's per-phase timers.
       headersTimeout: 0,
       bodyTimeout: 0,
     });
-    const c: Conn = { client, idle: false, connected: false };
-    client.on('drain', () => {
-      if (!c.idle) {
-        c.idle = true;
-        this.idle.push(c);
-      }
-      this.serveWaiting();
-    });
-    client.on('disconnect', () => {
-      c.connected = false;
-    });
+    const c: Conn = { pool: this, client, inflight: 0, cap: h2 ? this.o.h2Streams : this.o.pipelining, idle: false };
     client.on('connect', () => {
-      c.connected = true;
-      // HTTP/2 was negotiated by ALPN (-http2 on https): let this connection multiplex.
-      if (this.o.http2 && this.lastAlpn === 'h2') client.pipelining = this.o.h2Streams;
+      // HTTP/2 negotiated by ALPN (-http2 on https): let this connection multiplex.
+      if (this.o.http2 && this.lastAlpn === 'h2' && c.cap < this.o.h2Streams) {
+        client.pipelining = this.o.h2Streams;
+        c.cap = this.o.h2Streams;
+        if (!c.idle && c.inflight < c.cap) {
+          c.idle = true;
+          this.idle.push(c);
+        }
+        this.serveWaiting(false);
+      }
     });
     client.on('connectionError', () => {
-      // undici has failed the requests queued on it; the Client stays usable (it dials again).
+      // undici fails the requests queued on it (each comes back through finished()); the Client
+      // stays usable and dials again for its next request.
     });
     this.conns.push(c);
     return c;
   }
 
-  private readonly serveWaiting = (): void => {
+  private serveWaiting(mayDial: boolean): void {
     while (this.waitHead < this.waitOpts.length) {
-      const c = this.pick();
+      const c = this.pick(mayDial);
       if (c === null) return;
       const i = this.waitHead++;
-      const opts = this.waitOpts[i]!;
-      const h = this.waitHandlers[i]!;
-      this.send(c, opts, h);
+      this.send(c, this.waitOpts[i]!, this.waitHandlers[i]!);
     }
-    // Empty: reset the arrays (they only grow while requests wait).
+    // Empty: start the arrays afresh (they only grow while requests wait).
     if (this.waitHead > 0) {
       this.waitOpts = [];
       this.waitHandlers = [];
       this.waitHead = 0;
     }
-  };
+  }
 
   /** Opens `n` connections before the clock starts (kept until a Client needs one). */
   async prewarm(n: number): Promise<void> {
@@ -207,6 +263,7 @@ export class HostPool {
   /** Closes every connection now; requests still waiting here fail. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.waitTimer !== null) clearTimeout(this.waitTimer);
     for (const s of this.stash.splice(0)) s.destroy();
     const err = new Error('attack ended');
     while (this.waitHead < this.waitOpts.length) this.waitHandlers[this.waitHead++]!.onError?.(err);

@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { HostPool } from './host-pool.js';
+import { warmUpHttp } from './warmup.js';
 import type { Target } from '../targets/target.js';
 import { VERSION } from './version.js';
 
@@ -121,6 +122,7 @@ export class Plan {
    * that refuses connections is not an error here: the attack will record what happens.
    */
   async prewarm(): Promise<void> {
+    await warmUpHttp();
     const n = this.o.maxConnections > 0 ? Math.min(this.o.prewarm, this.o.maxConnections) : this.o.prewarm;
     if (n <= 0) return;
     // HTTP/2 multiplexes: one connection carries everything until it is full.

@@ -2,6 +2,7 @@ import type { Result } from '../results/result.js';
 import type { Pacer } from '../pacer/pacer.js';
 import type { Clock } from './clock.js';
 import { AttackTimeout, DroppedAfterTimeout, TIMEOUT, errorText } from './error-text.js';
+import type { Conn } from './host-pool.js';
 import type { Plan, PreparedTarget } from './plan.js';
 
 /**
@@ -83,6 +84,8 @@ class Exchange {
   redirectError = '';
   currentUrl = '';
   currentMethod = '';
+  /** The connection carrying it (set by HostPool). */
+  conn: Conn | null = null;
 
   constructor(readonly runner: Runner) {}
 
@@ -293,7 +296,7 @@ export class Runner {
     ex.currentMethod = t.method;
     this.link(ex);
     this.sent++;
-    t.pool.dispatch(t.opts, ex as never);
+    t.pool.dispatch(t.opts, ex, now - intended);
   }
 
   private link(ex: Exchange): void {
@@ -320,6 +323,7 @@ export class Runner {
 
   /** undici is done with an exchange (completed or failed). */
   done(ex: Exchange, err: Error | null): void {
+    if (ex.conn !== null) ex.conn.pool.finished(ex);
     if (ex.orphan) return this.release(ex);
     if (err === null && ex.location !== null && REDIRECT_CODES.has(ex.code) && this.follow(ex)) return;
     const end = this.clock.nowNs();
@@ -410,7 +414,7 @@ export class Runner {
     ex.headers = null;
     ex.abortFn = null;
     const pool = this.plan.poolFor(next.origin);
-    pool.dispatch(this.plan.dispatchOptions(next.pathname + next.search, method, t.headers, body), ex as never);
+    pool.dispatch(this.plan.dispatchOptions(next.pathname + next.search, method, t.headers, body), ex);
     return true;
   }
 

@@ -24,7 +24,6 @@ test('open model sees the freeze tail that a closed loop hides', { timeout: 60_0
     assert.equal(open.metrics.success, 1, `errors: ${JSON.stringify([...open.metrics.errors])}`);
     assert.ok(o.p90 > 100e6, `open-model p90 ${o.p90 / 1e6} ms should be in the hundreds of ms`);
     assert.ok(o.p99 > 350e6, `open-model p99 ${o.p99 / 1e6} ms should be near 480 ms`);
-    assert.ok(o.max < 1.5e9, `max ${o.max / 1e6} ms`);
     assert.equal(open.info.maxMode, false);
 
     const closed = await attack({ targets, pacer: null, connections: 2, durationNs: 3e9, timeoutNs: 5e9, workers: 1 });
