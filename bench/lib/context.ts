@@ -58,6 +58,8 @@ export interface RunRecord {
   args?: string[];
   /** What the tool itself warned about (tailprobe's report warnings). */
   notes?: string[];
+  /** Resident memory over the run, [ms since start, bytes] (memory suite). */
+  rss?: Array<[number, number]>;
 }
 
 export function scratchDir(): string {
@@ -74,7 +76,7 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function measure(
   ctx: Ctx,
   at: { suite: string; config: string; tool: string; rep: number },
-  run: () => Promise<{ figures: Record<string, number>; args?: string[]; notes?: string[] }>,
+  run: () => Promise<{ figures: Record<string, number>; args?: string[]; notes?: string[]; rss?: Array<[number, number]> }>,
 ): Promise<RunRecord> {
   const before = load1();
   const nginxCpu0 = ctx.nginx.workerCpuSec();
@@ -83,9 +85,10 @@ export async function measure(
   let error: string | undefined;
   let args: string[] | undefined;
   let notes: string[] | undefined;
+  let rss: Array<[number, number]> | undefined;
   const t0 = performance.now();
   try {
-    ({ figures, args, notes } = await run());
+    ({ figures, args, notes, rss } = await run());
   } catch (err) {
     error = (err as Error).message.split('\n')[0];
   }
@@ -103,6 +106,7 @@ export async function measure(
     load: [before, load1()],
     args,
     notes: notes?.length ? notes : undefined,
+    rss,
   };
   ctx.log(
     `  ${at.config.padEnd(14)} ${at.tool.padEnd(16)} rep ${at.rep + 1}: ` +

@@ -132,6 +132,21 @@ export function rssAtEnd(samples: readonly MemorySample[], endMs: number): numbe
   return last ? last.rss : NaN;
 }
 
+/**
+ * RSS at about ten evenly spaced points of a `durationSec` run, as "10s 124 | 20s 131 | ..." (MiB),
+ * so a reader sees at a glance whether memory grows with the number of requests.
+ */
+export function rssTrajectory(series: ReadonlyArray<readonly [number, number]>, durationSec: number, points = 10): string {
+  const samples = series.map(([t, rss]) => ({ t, rss }));
+  const step = Math.max(1, Math.round(durationSec / points));
+  const out: string[] = [];
+  for (let s = step; s <= durationSec; s += step) {
+    const rss = rssAt(samples, s * 1000);
+    if (Number.isFinite(rss)) out.push(`${s}s ${(rss / 2 ** 20).toFixed(0)}`);
+  }
+  return out.join(' | ');
+}
+
 export interface ProcessRun {
   code: number | null;
   signal: NodeJS.Signals | null;

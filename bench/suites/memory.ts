@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { runAutocannon } from '../lib/autocannon.js';
 import { figureSpread, measure, ratioSpread, rotated, type Ctx, type RunRecord } from '../lib/context.js';
-import { rssAt, rssAtEnd } from '../lib/proc.js';
+import { rssAt, rssAtEnd, rssTrajectory } from '../lib/proc.js';
 import { formatBytes } from '../../src/units/index.js';
 import { formatPercentDelta, formatSpread, spread } from '../lib/stats.js';
 import { barOnMedian, type BarCheck, type SuiteResult } from '../lib/suite.js';
@@ -45,6 +45,7 @@ export async function memorySuite(ctx: Ctx): Promise<SuiteResult> {
           },
           args: r.args,
           notes: r.report.warnings,
+          rss: r.proc.samples.map((x): [number, number] => [x.t, x.rss]),
         };
       },
     },
@@ -60,6 +61,7 @@ export async function memorySuite(ctx: Ctx): Promise<SuiteResult> {
             peakRss: r.proc.peakRss,
           },
           args: r.args,
+          rss: r.proc.samples.map((x): [number, number] => [x.t, x.rss]),
         };
       },
     },
@@ -116,9 +118,14 @@ export async function memorySuite(ctx: Ctx): Promise<SuiteResult> {
       (s) => formatSpread(s, (x) => formatPercentDelta(x - 1)),
     ),
   ];
+  const trajectory = (tool: string) => {
+    const run = runs.find((r) => r.config === cfg && r.tool === tool && r.ok && r.rss?.length);
+    return run ? `${tool} RSS over time (MiB): ${rssTrajectory(run.rss!, D)}` : '';
+  };
   const table =
     markdownTable([`${R} req/s, ${D}s`, `RSS at ${refSec}s`, 'RSS at end', 'growth', 'peak RSS', 'bytes/result'], rows) +
-    `\npeak RSS tailprobe / autocannon: ${formatSpread(peakRatio)}; ${formatLine}`;
+    `\npeak RSS tailprobe / autocannon: ${formatSpread(peakRatio)}; ${formatLine}\n` +
+    [trajectory('tailprobe'), trajectory('autocannon -R')].filter(Boolean).join('\n');
   return {
     name: 'memory',
     method: `${R} req/s for ${D}s (tailprobe with ${opts.memoryWorkers} worker(s), results streamed to a binary file), RSS of the process tree sampled every 1s; flat = RSS at end within 10 % of RSS at ${refSec}s.`,

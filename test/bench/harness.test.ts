@@ -269,3 +269,11 @@ test('cpu profile: self and cumulative time per frame, parts of the stack', asyn
   assert.equal(partOf('file:///r/node_modules/@scope/pkg/x.js', 'f'), '@scope/pkg');
   assert.equal(partOf('file:///r/dist/src/results/writer.js', 'f'), 'tailprobe/results');
 });
+
+test('memory samples: a trajectory at evenly spaced points, in MiB', async () => {
+  const { rssTrajectory } = await import('../../bench/lib/proc.js');
+  const series: Array<[number, number]> = [];
+  for (let t = 1000; t <= 30000; t += 1000) series.push([t, (100 + t / 1000) * 2 ** 20]);
+  assert.equal(rssTrajectory(series, 30, 3), '10s 110 | 20s 120 | 30s 130');
+  assert.equal(rssTrajectory([], 30), '');
+});
