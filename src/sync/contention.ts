@@ -13,7 +13,7 @@ import { captureStack, stackKey, type StackFrame } from './stack.js';
  * takes no timestamp and no stack. A contended acquisition (the waiter path, which already costs a
  * promise, a queue node and at least one turn of the microtask queue) takes two timestamps, and a
  * stack only while a token bucket allows it: stack capture is the expensive part (several µs), so
- * at most `maxStacksPerSecond` stacks are taken (default 1000/s, a burst of one second's worth).
+ * at most `maxStacksPerSecond` stacks are taken (default 100/s, a burst of one second's worth).
  * Events beyond the budget are still timed and counted, in per-lock totals; in a snapshot each
  * lock's sampled records are scaled up so that they sum to the lock's totals, the way Go scales its
  * sampled block and mutex profiles. With fewer contended events than the budget every event has
@@ -47,7 +47,7 @@ export interface ContentionSnapshot {
 }
 
 export interface ContentionOptions {
-  /** Most stacks captured per second (token bucket; bursts up to one second's worth). Default 1000. */
+  /** Most stacks captured per second (token bucket; bursts up to one second's worth). Default 100. */
   maxStacksPerSecond?: number;
 }
 
@@ -76,7 +76,7 @@ class Profiler {
   sinceNs = perfToWallNs(performance.now());
   /** Bumped on every reset, so locks drop the LockTotals they cached. */
   generation = 0;
-  maxStacksPerSecond = 1000;
+  maxStacksPerSecond = 100;
   private tokens = 0;
   private lastRefillMs = 0;
   readonly totals = new Map<string, LockTotals>();

@@ -183,7 +183,7 @@ test('past the stack budget, events are still counted and timed, and attributed 
   assert.equal(recs[0]!.stack[0]!.functionName, 'waitForIt');
   assert.equal(s.sampled.blockStacks, 3);
   assert.equal(s.sampled.blockEvents, 10);
-  setContentionProfiling(true, { maxStacksPerSecond: 1000 });
+  setContentionProfiling(true, { maxStacksPerSecond: 100 });
 });
 
 test('turning profiling off stops recording; on again starts a fresh profile', async () => {
