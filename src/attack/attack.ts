@@ -11,6 +11,7 @@ import { resolveOptions, type AttackOptions, type ResolvedOptions } from './opti
 import { Plan, type PlanOptions } from './plan.js';
 import type { AttackRun, PluginOutcome } from './plugin.js';
 import { Runner } from './runner.js';
+import { createMetronome } from './metronome.js';
 import { VERSION } from './version.js';
 import type { WorkerSetup } from './worker-protocol.js';
 import { WorkerGroup } from './workers.js';
@@ -78,12 +79,14 @@ export async function attack(
 
   if (o.workers === 1) {
     const plan = new Plan(o.targets, planOptions(o, 0, 1));
-    await plan.prewarm();
+    const metronome = o.pacer ? createMetronome() : null;
+    await Promise.all([plan.prewarm(), metronome?.ready]);
     clock = Clock.startingIn(START_DELAY_MS);
     const runner = new Runner({
       ...runnerOptions(o, 0, 1),
       plan,
       clock,
+      metronome,
       emit: (r) => {
         metrics.add(r);
         deliver(r);
@@ -93,7 +96,10 @@ export async function attack(
     stop = () => runner.stop();
     sentNow = () => runner.sent;
     inFlightNow = () => runner.inFlight;
-    close = () => plan.close();
+    close = () => {
+      metronome?.stop();
+      return plan.close();
+    };
     runner.start();
     finished = runner.finished.then((s) => ({ ...s, loops: [loop.stop()] }));
   } else {

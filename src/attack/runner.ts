@@ -3,6 +3,7 @@ import type { Pacer } from '../pacer/pacer.js';
 import type { Clock } from './clock.js';
 import { AttackTimeout, DroppedAfterTimeout, TIMEOUT, errorText } from './error-text.js';
 import type { Conn } from './host-pool.js';
+import type { Metronome } from './metronome.js';
 import type { Plan, PreparedTarget } from './plan.js';
 
 /**
@@ -42,6 +43,8 @@ export interface RunnerConfig {
   keepHeaders: boolean;
   /** How long a stop waits for in-flight requests when there is no timeout, ns. */
   drainNs?: number;
+  /** Sub-ms wake-ups for the pacer (see metronome.ts); without one, timers (1 ms grain) alone. */
+  metronome?: Metronome | null;
   emit: (r: Result) => void;
 }
 
@@ -51,6 +54,9 @@ export interface RunnerSummary {
   /** True when stop() ended the schedule before its planned end. */
   stopped: boolean;
 }
+
+/** With a metronome, the pacer's timer fires this long after a due time, only if the metronome did not. */
+const FALLBACK_NS = 2e6;
 
 /** Requests sent in one go when behind schedule before the event loop gets a turn. */
 const MAX_BURST = 64;
@@ -155,6 +161,7 @@ export class Runner {
   private readonly name: string;
   private readonly emit: (r: Result) => void;
   private readonly drainNs: number;
+  private readonly metronome: Metronome | null;
 
   private state = 0;
   private nextIndex: number;
@@ -191,6 +198,8 @@ export class Runner {
     this.keepHeaders = c.keepHeaders;
     this.emit = c.emit;
     this.drainNs = c.drainNs ?? 30e9;
+    this.metronome = c.pacer ? (c.metronome ?? null) : null;
+    this.metronome?.attach(c.clock, this.pump);
     this.finished = new Promise((resolve) => (this.resolveDone = resolve));
   }
 
@@ -270,6 +279,11 @@ export class Runner {
   };
 
   private armTimer(atNs: number, nowNs: number): void {
+    if (this.metronome !== null && atNs !== this.endNs) {
+      this.metronome.publish(atNs);
+      // The timer stays as a safety net, a little after the metronome should have fired.
+      atNs += FALLBACK_NS;
+    }
     if (this.timer !== null) {
       if (this.timerAt <= atNs) return;
       clearTimeout(this.timer);
@@ -461,6 +475,7 @@ export class Runner {
   private endSchedule(): void {
     if (this.state !== RUNNING && this.state !== 0) return;
     this.state = DRAINING;
+    this.metronome?.publish(Infinity);
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
@@ -471,6 +486,7 @@ export class Runner {
   private finish(): void {
     if (this.state === DONE) return;
     this.state = DONE;
+    this.metronome?.publish(Infinity);
     for (const t of [this.timer, this.sweepTimer, this.drainTimer]) if (t !== null) clearTimeout(t);
     this.timer = this.sweepTimer = this.drainTimer = null;
     this.resolveDone?.({ sent: this.sent, stopped: this.stopped });

@@ -14,6 +14,7 @@ import { Plan } from './plan.js';
 import { Runner } from './runner.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol.js';
 import { createShipper } from './shipper.js';
+import { createMetronome } from './metronome.js';
 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
@@ -21,7 +22,8 @@ const post = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, tr
 
 async function main(): Promise<void> {
   const plan = new Plan(setup.targets, setup.plan);
-  await plan.prewarm();
+  const metronome = setup.pacer ? createMetronome() : null;
+  await Promise.all([plan.prewarm(), metronome?.ready]);
   const shipper = createShipper(setup.ship);
   let delta = new Metrics();
   let runner: Runner | null = null;
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
         redirects: setup.redirects,
         maxBody: setup.maxBody,
         keepHeaders: setup.keepHeaders,
+        metronome,
         emit: (r: Result) => {
           delta.add(r);
           shipper.add(r);
@@ -75,6 +78,7 @@ async function main(): Promise<void> {
         clearInterval(ticker);
         flush();
         const l = loop.stop();
+        metronome?.stop();
         await plan.close();
         post({ type: 'done', sent: s.sent, stopped: s.stopped, loop: l });
         port.close();
