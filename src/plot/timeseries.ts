@@ -1,5 +1,8 @@
 import { DurationHistogram } from '../metrics/histogram.js';
 
+/** The HDR histogram inside a DurationHistogram (recycled: allocating one is the costly part). */
+type HdrCounts = DurationHistogram['h'];
+
 /**
  * Per-second (per-bucket) aggregates of a run, built while streaming its results: requests, successes,
  * errors and status codes per bucket, and the latency percentiles of each bucket from its own HDR
@@ -66,6 +69,8 @@ export class TimeSeriesBuilder {
   private readonly codeSlots = new Map<number, number>();
   private readonly slotCodes: number[] = [];
   private late = 0;
+  /** Counts arrays of closed buckets, reset, for the next buckets (a long run allocates only ~openBuckets). */
+  private readonly spare: HdrCounts[] = [];
   private lastKey = NaN;
   private readonly completions = new Map<number, number>();
   private lastDoneKey = NaN;
@@ -84,7 +89,8 @@ export class TimeSeriesBuilder {
     // Consecutive results nearly always fall in the same bucket: skip the map lookup then.
     let b = k === this.lastKey ? this.lastBucket : this.buckets.get(k);
     if (b === undefined) {
-      b = { requests: 0, successes: 0, errors: 0, codes: [], max: 0, hist: new DurationHistogram(), p50: NaN, p99: NaN, p999: NaN };
+      const hist = new DurationHistogram(this.spare.pop());
+      b = { requests: 0, successes: 0, errors: 0, codes: [], max: 0, hist, p50: NaN, p99: NaN, p999: NaN };
       this.buckets.set(k, b);
       this.open.push(k);
       if (k > this.newest) {
@@ -186,5 +192,7 @@ export class TimeSeriesBuilder {
     b.p99 = h.percentile(99);
     b.p999 = h.percentile(99.9);
     b.hist = null;
+    h.h.reset();
+    this.spare.push(h.h);
   }
 }
