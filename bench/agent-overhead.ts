@@ -192,7 +192,17 @@ async function main(argv: string[]): Promise<number> {
     const order = variants.map((_, i) => variants[(i + rep) % variants.length]!);
     for (const v of order) {
       process.stderr.write(`[${rep + 1}/${count}] ${v}...\n`);
-      runs[v]!.push(await measure(v, o));
+      // A shared machine where others rebuild dist/ can break one run; retry it rather than lose the rest.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          runs[v]!.push(await measure(v, o));
+          break;
+        } catch (err) {
+          if (attempt >= 3) throw err;
+          process.stderr.write(`  retrying (${(err as Error).message.split('\n')[0]})\n`);
+          await sleep(3000);
+        }
+      }
     }
   }
   const base = runs.none ?? [];

@@ -16,7 +16,8 @@ export interface EventLoopOptions {
   resolutionMs?: number;
   /** Smallest stall recorded, ms (default 20). */
   stallThresholdMs?: number;
-  /** Stall detector tick, ms (default 10). */
+  /** Stall detector tick, ms (default: the histogram's resolution, so both timers fire in the same
+   * loop iteration: one wake-up, not two). */
   tickMs?: number;
   /** Stalls kept (default 10 000). */
   capacity?: number;
@@ -46,7 +47,7 @@ export class EventLoopMonitor {
   constructor(opts: EventLoopOptions = {}) {
     this.resolutionMs = opts.resolutionMs ?? 10;
     this.thresholdMs = opts.stallThresholdMs ?? 20;
-    this.tickMs = opts.tickMs ?? Math.min(10, Math.max(1, Math.floor(this.thresholdMs / 2)));
+    this.tickMs = opts.tickMs ?? this.resolutionMs;
     this.stalls = new TimedRing(opts.capacity ?? 10_000);
   }
 
