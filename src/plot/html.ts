@@ -118,6 +118,7 @@ td { font: 12.5px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; whit
 tr.errors td, table.parameters td { overflow-wrap: anywhere; }
 tr.tail td { color: var(--tail); font-weight: 600; }
 tr.errors td { color: #c92a2a; max-width: 560px; }
+tr.errors td.none { color: var(--muted); }
 table.summary tbody tr:nth-child(odd), table.parameters tbody tr:nth-child(odd) { background: #fbfcfd; }
 .tables { display: flex; flex-wrap: wrap; gap: 8px 48px; align-items: flex-start; }
 .tables > div { max-width: 100%; min-width: 0; }

@@ -123,6 +123,7 @@ function table(cls: string, id: string, runs: RunPlot[], rows: Row[]): string {
       const cells = row.cells
         .map((c, i) => {
           const attrs = [`data-run="${i}"`];
+          if (c.text === 'none') attrs.push('class="none"');
           if (c.key) attrs.push(`data-key="${escapeHtml(c.key)}"`);
           if (c.value !== undefined) attrs.push(`data-value="${c.value}"`);
           if (c.title !== undefined) attrs.push(`title="${escapeHtml(c.title)}"`);

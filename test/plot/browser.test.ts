@@ -10,6 +10,7 @@ import { busyWait, listen } from '../helpers/servers.js';
 import { CHROMIUM_CANDIDATES, requireTool } from '../helpers/tools.js';
 import { chartInk, launchChromium, openReport, type ChartInk } from './browser.js';
 import { writeSyntheticFile } from './synthetic.js';
+import { startAgent } from '../../src/agent/index.js';
 
 /**
  * The report page in a real browser (headless Chromium): opened from disk with no network, every
@@ -51,23 +52,28 @@ test('report of a real loopback attack: offline, every chart drawn, zoom, the nu
   const bin = join(dir, 'loopback.bin');
   const html = join(dir, 'report.html');
 
-  // A service with a tail: every 50th answer is a 503, and every 700 ms it stalls for 80 ms
-  // (a stand-in for a GC pause) so that the requests scheduled meanwhile queue up: a lurch.
+  // A service with a tail: every 50th answer is a 503, and every 700 ms its event loop stalls for
+  // 80 ms (a stand-in for a GC pause) so that the requests scheduled meanwhile queue up: a lurch.
+  // It runs the tailprobe agent, which records those stalls; `attack -profile` puts them in the file.
   let n = 0;
   const svc = await listen((_req, res) => {
     if (++n % 50 === 0) res.statusCode = 503;
     res.end('hello');
   });
+  const agent = await startAgent({ host: '127.0.0.1', port: 0, stallThresholdMs: 40 });
   const lurch = setInterval(() => busyWait(80), 700);
   try {
     const targets = join(dir, 'targets.txt');
     writeFileSync(targets, `GET ${svc.url}/api/lookup\n`);
-    const a = await runCli(['attack', '-rate=200', '-duration=3s', `-targets=${targets}`, `-output=${bin}`, '-name=loopback', '-quiet'], {
-      timeoutMs: 40_000,
-    });
+    const a = await runCli(
+      ['attack', '-rate=200', '-duration=3s', `-targets=${targets}`, `-output=${bin}`, '-name=loopback', '-quiet',
+        `-profile=${agent.url}`, '-profile-types=heap', `-profile-out=${join(dir, 'profiles')}`],
+      { timeoutMs: 40_000 },
+    );
     assert.equal(a.code, 0, a.stderr);
   } finally {
     clearInterval(lurch);
+    await agent.close();
     await svc.close();
   }
 
@@ -85,7 +91,12 @@ test('report of a real loopback attack: offline, every chart drawn, zoom, the nu
     const r = await openReport(browser, html);
     assert.deepEqual(r.problems, [], 'no console errors or warnings');
     offline(r.requests, html);
-    assertDrawn(await chartInk(r.page), ['latency', 'throughput', 'distribution']);
+    assertDrawn(await chartInk(r.page), ['latency', 'events', 'throughput', 'distribution']);
+
+    // The agent's stalls are on the events lane, each about as long as the service's 80 ms stall.
+    const events = await r.page.evaluate(() => JSON.parse((globalThis as any).document.getElementById('tp-data').textContent).runs[0].events);
+    assert.ok(events.stallCount >= 2, `${events.stallCount} stalls recorded`);
+    assert.ok(events.stallMaxMs >= 60, `longest stall ${events.stallMaxMs} ms`);
 
     // Every request is drawn at this size, failed ones apart.
     const pts = await r.page.evaluate(() => {
@@ -110,6 +121,7 @@ test('report of a real loopback attack: offline, every chart drawn, zoom, the nu
       const cell = cells.find((c) => c.key === key)!;
       assert.ok(text.includes(cell.text), `${key} "${cell.text}" appears as such in the text report`);
     }
+    assert.match(await r.page.locator('#tp-parameters').innerText(), /\d+ GC pauses, [1-9]\d* event-loop stalls/);
     const codes = await r.page.$eval('#tp-summary tr:has(th:text-is("Status codes")) td', (td) => td.textContent!.trim());
     assert.equal(codes.split(/\s+/).join(' '), text.match(/Status Codes\s+\[code:count\]\s+(.*)/)![1]!.trim().split(/\s+/).join(' '));
 

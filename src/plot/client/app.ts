@@ -863,6 +863,10 @@ function render(): void {
     h.append(document.createTextNode(runs.length > 1 ? `Run ${v.index + 1}: ${v.name}` : v.name));
     sec.append(h);
     root.append(sec);
+    if (r.points.seen === 0) {
+      sec.append(el('p', { class: 'note' }, `No results in ${r.source}.`));
+      continue;
+    }
     const g = new Group(`tp-run-${v.index}`, [0, v.dur]);
     toolbar(sec, g);
     const pts = r.points;
