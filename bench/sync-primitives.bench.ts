@@ -7,8 +7,9 @@
  * Lock/*: one acquisition and release of a Mutex. Uncontended: the fast path, which records
  * nothing whether profiling is on or off (so on and off should not differ). Contended: each op is
  * one hand-off to a queued waiter, the path that records (two timestamps, and a stack while the
- * budget allows): off, on with the default budget (100 stacks/s), and on with a stack for every
- * event (the worst case, to show what the budget saves).
+ * budget allows): off, on with the default budget (100 stacks/s), on with no stacks at all (the
+ * timing and counting alone), and on with a stack for every event (the worst case, to show what
+ * the budget saves).
  *
  * Buffer/*: a response-sized buffer per op, freshly allocated vs taken from a BufferPool (zeroed on
  * the way out) and given back. B/op shows the allocation the pool saves; ns/op what zeroing costs.
@@ -48,6 +49,7 @@ bench('Lock/uncontended/profiling=off', uncontended(false));
 bench('Lock/uncontended/profiling=on', uncontended(true));
 bench('Lock/contended/profiling=off', contended(false));
 bench('Lock/contended/profiling=on', contended(true));
+bench('Lock/contended/profiling=on,no-stacks', contended(true, 0));
 bench('Lock/contended/profiling=on,every-stack', contended(true, Infinity));
 
 bench('Lock/tryLock', (b: B) => {

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { perfToWallNs } from '../agent/clock.js';
 import { captureStack, stackKey, type StackFrame } from './stack.js';
 

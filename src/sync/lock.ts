@@ -1,3 +1,5 @@
+// The module's binding, not the global: in Node `globalThis.performance` is a getter on every access.
+import { performance } from 'node:perf_hooks';
 import { LockReleaseError, LockTimeoutError, type Release } from './dispose.js';
 import { profiler, recordEvent, sampleStack, type LockTotals } from './contention.js';
 import type { StackFrame } from './stack.js';
@@ -49,7 +51,7 @@ export class LockCore {
   private head: Waiter | null = null;
   private tail: Waiter | null = null;
   waiting = 0;
-  /** performance.now() when the current contention episode (queue non-empty) began; 0 if none. */
+  /** performance.now() when the current contention episode (queue non-empty) began; 0 if none or unknown. */
   private contendedSinceMs = 0;
   private totalsGen = -1;
   private totals: Record<'block' | 'mutex', Record<Mode, LockTotals | null>> = {
@@ -85,8 +87,8 @@ export class LockCore {
       return Promise.resolve(this.makeRelease(write, 0));
     }
     return new Promise<Release>((resolve, reject) => {
-      const now = performance.now();
       const profiled = profiler.enabled;
+      const now = profiled ? performance.now() : 0; // no clock at all unless profiling
       const w: Waiter = {
         write,
         resolve,
@@ -146,45 +148,55 @@ export class LockCore {
     if (!w.queued) return; // already granted: the grant won the race, the caller holds the lock
     this.unlink(w);
     w.reject(reason);
-    this.drain();
+    this.drain(0);
   }
 
-  /** Grants the head of the queue for as long as it can hold the lock. */
-  private drain(): void {
+  /**
+   * Grants the head of the queue for as long as it can hold the lock. `now` is the caller's
+   * timestamp if it took one (0 if not), so a hand-off reads the clock once, not twice.
+   */
+  private drain(now: number): void {
     while (this.head !== null) {
       const w = this.head;
       if (w.write) {
         if (this.writer || this.readers > 0) return;
         this.unlink(w);
         this.writer = true;
-        this.grant(w);
+        this.grant(w, now);
         return;
       }
       if (this.writer) return;
       this.unlink(w);
       this.readers++;
-      this.grant(w);
+      now = this.grant(w, now);
     }
   }
 
-  private grant(w: Waiter): void {
-    const now = performance.now();
+  private grant(w: Waiter, now: number): number {
+    let grantedMs = 0;
     if (w.profiled && profiler.enabled) {
+      if (now === 0) now = performance.now();
+      grantedMs = now;
       recordEvent(this.totalsOf('block', w.write ? 'write' : 'read'), Math.round((now - w.enqueuedMs) * 1e6), w.stack);
     }
-    w.resolve(this.makeRelease(w.write, now));
+    w.resolve(this.makeRelease(w.write, grantedMs));
+    return now;
   }
 
   private release(write: boolean, grantedMs: number, releaseFn: Function): void {
     if (write) this.writer = false;
     else this.readers--;
-    // Someone is waiting: this hold was contended from max(grant, start of the contention episode).
+    let now = 0;
+    // Someone is waiting: this hold was contended from max(grant, start of the contention episode);
+    // both are 0 (unknown) if profiling was off when they happened, and then nothing is recorded.
     if (this.head !== null && profiler.enabled) {
-      const now = performance.now();
       const from = grantedMs > this.contendedSinceMs ? grantedMs : this.contendedSinceMs;
-      recordEvent(this.totalsOf('mutex', write ? 'write' : 'read'), Math.round((now - from) * 1e6), sampleStack(now, releaseFn));
+      if (from > 0) {
+        now = performance.now();
+        recordEvent(this.totalsOf('mutex', write ? 'write' : 'read'), Math.round((now - from) * 1e6), sampleStack(now, releaseFn));
+      }
     }
-    this.drain();
+    this.drain(now);
   }
 
   private makeRelease(write: boolean, grantedMs: number): Release {
