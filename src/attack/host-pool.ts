@@ -11,9 +11,10 @@ import { Client, buildConnector, type Dispatcher } from 'undici';
  * - Dialling is for a slow server, not for a late generator. A request sent on time that finds
  *   every connection busy dials a new one at once (the server is holding them: the open model
  *   needs more). A request that is already late (the generator stalled: GC, a busy machine) waits
- *   for the next connection to free up, unless none has freed up for DIAL_AFTER_MS. Without this,
- *   a stall turns into a burst of late requests that each dial; dialling costs CPU, so the
- *   generator falls further behind, and thousands of connections later it measures only itself.
+ *   for the next connection to free up. Without this, a stall turns into a burst of late requests
+ *   that each dial; dialling costs CPU, so the generator falls further behind, and thousands of
+ *   connections later it measures only itself. (Timing cannot tell the two apart: a generator too
+ *   busy to read its sockets sees a server that seems not to answer. Lateness can.)
  * - At most `maxConnecting` dials are in progress at once.
  * - Connections can be opened before the clock starts (prewarm), through the Clients' own
  *   connector, so they are configured exactly as undici configures any other.
@@ -35,8 +36,6 @@ export interface HostPoolOptions {
 
 /** A request this late (ns) waits for a busy connection instead of dialling a new one. */
 const LATE_NS = 1e6;
-/** ...unless no connection has freed up for this long (the server, not the generator, is slow). */
-const DIAL_AFTER_MS = 1;
 
 /** A handler the pool can tell which connection carries it (so completion frees the right one). */
 export interface PoolHandler extends Dispatcher.DispatchHandler {
@@ -60,16 +59,17 @@ export class HostPool {
   /** Requests waiting for a connection, oldest first (arrays with a head index: no per-request nodes). */
   private waitOpts: Dispatcher.DispatchOptions[] = [];
   private waitHandlers: PoolHandler[] = [];
+  /** Whether each waiting request may dial (it was on time when it arrived). */
+  private waitMayDial: boolean[] = [];
   private waitHead = 0;
   private connecting = 0;
+  /** Requests on connections, all connections together. */
+  private inflight = 0;
   private readonly stash: Socket[] = [];
   private readonly base: ReturnType<typeof buildConnector>;
   private readonly connect: ReturnType<typeof buildConnector>;
   private lastAlpn: string | undefined;
   private closed = false;
-  /** performance.now() of the last request undici finished on this pool. */
-  private lastFinished = 0;
-  private waitTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly origin: string,
@@ -119,36 +119,26 @@ export class HostPool {
       handler.onError?.(new Error('attack ended'));
       return;
     }
-    const mayDial = lateNs < LATE_NS || this.dialOverdue();
+    const mayDial = lateNs < LATE_NS;
     if (this.waitHead < this.waitOpts.length) {
       // Keep order: requests already waiting go first.
-      this.enqueue(opts, handler);
-      this.serveWaiting(mayDial);
+      this.enqueue(opts, handler, mayDial);
+      this.serveWaiting();
       return;
     }
     const c = this.pick(mayDial);
     if (c !== null) this.send(c, opts, handler);
-    else this.enqueue(opts, handler);
+    else this.enqueue(opts, handler, mayDial);
   }
 
-  private enqueue(opts: Dispatcher.DispatchOptions, handler: PoolHandler): void {
+  private enqueue(opts: Dispatcher.DispatchOptions, handler: PoolHandler, mayDial: boolean): void {
     this.waitOpts.push(opts);
     this.waitHandlers.push(handler);
-    if (this.waitTimer === null) this.waitTimer = setTimeout(this.onWaitTimer, DIAL_AFTER_MS);
+    this.waitMayDial.push(mayDial);
   }
-
-  private dialOverdue(): boolean {
-    return performance.now() - this.lastFinished > DIAL_AFTER_MS;
-  }
-
-  private readonly onWaitTimer = (): void => {
-    this.waitTimer = null;
-    this.serveWaiting(this.dialOverdue());
-    if (this.waitHead < this.waitOpts.length && !this.closed) this.waitTimer = setTimeout(this.onWaitTimer, DIAL_AFTER_MS);
-  };
 
   private readonly onDialed = (): void => {
-    this.serveWaiting(this.dialOverdue());
+    this.serveWaiting();
   };
 
   /**
@@ -165,12 +155,12 @@ export class HostPool {
     if (c === null) return;
     handler.conn = null;
     c.inflight--;
-    this.lastFinished = performance.now();
+    this.inflight--;
     if (!c.idle && c.inflight < c.cap) {
       c.idle = true;
       this.idle.push(c);
     }
-    if (this.waitHead < this.waitOpts.length) this.serveWaiting(false);
+    if (this.waitHead < this.waitOpts.length) this.serveWaiting();
   }
 
   /** A connection with room, or a new one if allowed now; null = wait. */
@@ -180,7 +170,8 @@ export class HostPool {
       idle.idle = false;
       return idle;
     }
-    if (!mayDial) return null;
+    // A late request waits for a busy connection to free up; with none busy there is nothing to wait for.
+    if (!mayDial && this.inflight > 0) return null;
     const max = this.o.maxConnections;
     if ((max === 0 || this.conns.length < max) && this.connecting < this.o.maxConnecting) return this.grow();
     return null;
@@ -189,6 +180,7 @@ export class HostPool {
   private send(c: Conn, opts: Dispatcher.DispatchOptions, handler: PoolHandler): void {
     handler.conn = c;
     c.inflight++;
+    this.inflight++;
     if (c.inflight < c.cap && !c.idle) {
       c.idle = true;
       this.idle.push(c);
@@ -216,7 +208,7 @@ export class HostPool {
           c.idle = true;
           this.idle.push(c);
         }
-        this.serveWaiting(false);
+        this.serveWaiting();
       }
     });
     client.on('connectionError', () => {
@@ -227,9 +219,9 @@ export class HostPool {
     return c;
   }
 
-  private serveWaiting(mayDial: boolean): void {
+  private serveWaiting(): void {
     while (this.waitHead < this.waitOpts.length) {
-      const c = this.pick(mayDial);
+      const c = this.pick(this.waitMayDial[this.waitHead]!);
       if (c === null) return;
       const i = this.waitHead++;
       this.send(c, this.waitOpts[i]!, this.waitHandlers[i]!);
@@ -238,6 +230,7 @@ export class HostPool {
     if (this.waitHead > 0) {
       this.waitOpts = [];
       this.waitHandlers = [];
+      this.waitMayDial = [];
       this.waitHead = 0;
     }
   }
@@ -263,7 +256,6 @@ export class HostPool {
   /** Closes every connection now; requests still waiting here fail. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.waitTimer !== null) clearTimeout(this.waitTimer);
     for (const s of this.stash.splice(0)) s.destroy();
     const err = new Error('attack ended');
     while (this.waitHead < this.waitOpts.length) this.waitHandlers[this.waitHead++]!.onError?.(err);

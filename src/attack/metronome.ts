@@ -1,6 +1,6 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { Clock } from './clock.js';
-import { SLOT_DUE, SLOT_GEN, SLOT_POSTED, SLOT_STOP } from './metronome-slots.js';
+import { SLOT_DUE, SLOT_GEN, SLOT_STOP } from './metronome-slots.js';
 
 /**
  * Sub-millisecond wake-ups for the pacer.
@@ -57,12 +57,13 @@ export class Metronome {
 
   /** The next due offset (ns); Infinity = nothing scheduled. */
   publish(dueNs: number): void {
-    const earlier = dueNs < this.published;
+    const prev = this.published;
+    if (dueNs === prev) return;
     this.published = dueNs;
     this.f64[SLOT_DUE] = dueNs + this.shift;
-    // Wake the metronome only if it sleeps towards a later time, or waits for us after a tick.
-    if (earlier || Atomics.load(this.i32, SLOT_POSTED) === 1) {
-      Atomics.store(this.i32, SLOT_POSTED, 0);
+    // A due time earlier than the one the metronome sleeps towards: wake it (rare: the start, or
+    // after the schedule was idle). Later ones it finds by itself when it wakes.
+    if (dueNs < prev) {
       Atomics.add(this.i32, SLOT_GEN, 1);
       Atomics.notify(this.i32, SLOT_GEN);
     }
