@@ -137,7 +137,9 @@ export class HostPool {
     this.waitMayDial.push(mayDial);
   }
 
+  private serveQueued = false;
   private readonly onDialed = (): void => {
+    this.serveQueued = false;
     this.serveWaiting();
   };
 
@@ -160,7 +162,12 @@ export class HostPool {
       c.idle = true;
       this.idle.push(c);
     }
-    if (this.waitHead < this.waitOpts.length) this.serveWaiting();
+    // Never dispatch from inside undici's callback: it may be failing a whole queue of requests
+    // (a refused connection) and asserts that nothing joins that queue meanwhile.
+    if (this.waitHead < this.waitOpts.length && !this.serveQueued) {
+      this.serveQueued = true;
+      queueMicrotask(this.onDialed);
+    }
   }
 
   /** A connection with room, or a new one if allowed now; null = wait. */
