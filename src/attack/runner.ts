@@ -428,7 +428,9 @@ export class Runner {
     ex.headers = null;
     ex.abortFn = null;
     const pool = this.plan.poolFor(next.origin);
-    pool.dispatch(this.plan.dispatchOptions(next.pathname + next.search, method, t.headers, body), ex);
+    const opts = this.plan.dispatchOptions(next.pathname + next.search, method, t.headers, body);
+    // Out of undici's callback before dispatching again (redirects are rare: a closure is fine).
+    queueMicrotask(() => pool.dispatch(opts, ex));
     return true;
   }
 
