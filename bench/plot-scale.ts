@@ -10,8 +10,8 @@
  * Writes bench/results/plot-scale.json. Machines are shared and noisy: figures are min/median/max
  * over repetitions, and nothing here is a pass/fail gate.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, tempDir } from '../test/helpers/paths.js';
 import { CHROMIUM_CANDIDATES, findTool } from '../test/helpers/tools.js';
@@ -29,10 +29,32 @@ function arg(name: string, dflt: string): string {
 }
 const flag = (name: string) => process.argv.slice(2).some((x) => x.replace(/^--?/, '') === name);
 
+/**
+ * A private copy of the compiled CLI. Several engineers rebuild dist/ while working; a benchmark
+ * that imports it mid-rebuild fails or measures a half-written tree. The copy is checked by
+ * running `plot --help` from it, and retaken until that works.
+ */
+function snapshotCli(dir: string): string {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const root = join(dir, `cli-${attempt}`);
+    mkdirSync(join(root, 'dist'), { recursive: true });
+    cpSync(join(REPO_ROOT, 'dist', 'src'), join(root, 'dist', 'src'), { recursive: true });
+    cpSync(join(REPO_ROOT, 'package.json'), join(root, 'package.json'));
+    symlinkSync(join(REPO_ROOT, 'node_modules'), join(root, 'node_modules'));
+    const main = join(root, 'dist', 'src', 'cli', 'main.js');
+    const check = spawnSync(process.execPath, ['--input-type=module', '-e', `const { main } = await import(${JSON.stringify(`file://${main}`)}); process.exitCode = await main(['plot', '--help']);`], { stdio: 'ignore' });
+    if (check.status === 0) return main;
+    spawnSync('sleep', ['2']);
+  }
+  throw new Error('could not take a working copy of dist/ (is a build running?)');
+}
+
+let CLI_MAIN = '';
+
 /** Runs the CLI in a child, reporting its wall time and peak RSS (from the child itself). */
 function timeCli(args: string[]): Promise<Run> {
   const code = `
-    const { main } = await import(${JSON.stringify(new URL(`file://${join(REPO_ROOT, 'dist/src/cli/main.js')}`).href)});
+    const { main } = await import(${JSON.stringify(`file://${CLI_MAIN}`)});
     const t = performance.now();
     const rc = await main(${JSON.stringify(args)}, { stdin: process.stdin, stdout: { write() { return true; }, on() {} }, stderr: process.stderr, env: process.env });
     const ms = performance.now() - t;
@@ -65,6 +87,7 @@ async function main(): Promise<void> {
   const reps = Math.max(1, Number(arg('reps', '3')));
   const dir = tempDir('tailprobe-plot-bench-');
   const chromium = findTool('chromium', CHROMIUM_CANDIDATES);
+  CLI_MAIN = snapshotCli(dir);
   const out: Record<string, unknown>[] = [];
   try {
     for (const n of sizes) {

@@ -1,5 +1,5 @@
 /** `tailprobe plot`: self-contained HTML pictures of the tail (see docs/plot.md). */
-export { plotHtml, plotPage, aggregateRun, type PlotOptions, type PlotRunInput } from './plot.js';
+export { plotHtml, aggregateRun, type PlotOptions, type PlotRunInput } from './plot.js';
 export { RunAggregator, type RunPlot, type RunAggregateOptions } from './run.js';
 export { LatencyDownsampler, PointGrid, type DownsampleOptions, type DownsampledPoints, type PointSet } from './downsample.js';
 export { TimeSeriesBuilder, type TimeSeries, type TimeSeriesOptions } from './timeseries.js';

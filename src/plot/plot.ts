@@ -30,8 +30,7 @@ export interface PlotRunInput {
 }
 
 /** Streams one run into its plot aggregates. `meta` is read after the batches end (files carry it as they go). */
-export async function aggregateRun(input: PlotRunInput | (() => PlotRunInput), opts: RunAggregateOptions = {}): Promise<RunPlot> {
-  const run = typeof input === 'function' ? input() : input;
+export async function aggregateRun(run: PlotRunInput, opts: RunAggregateOptions = {}): Promise<RunPlot> {
   const agg = new RunAggregator(opts);
   let attack = '';
   for await (const batch of run.batches) {
@@ -50,11 +49,6 @@ export async function aggregateRun(input: PlotRunInput | (() => PlotRunInput), o
 
 function runLabel(source: string): string {
   return source === 'stdin' || source === '-' ? 'stdin' : basename(source).replace(/(\.(bin|json|csv|gz|jsonl))+$/i, '') || source;
-}
-
-/** Renders runs already aggregated (plus an optional sweep) into the page. */
-export function plotPage(runs: RunPlot[], sweep: SweepPlot | null, opts: PlotRenderOptions = {}): string {
-  return renderPlotHtml(runs, sweep, opts);
 }
 
 /** Reads results files and sweep files and returns the report page. */
