@@ -2,7 +2,7 @@
  * An example bench file, the story's `go test -bench=BenchmarkLookup -benchmem` for Node:
  *
  *   npx tsc -p . && tailprobe bench bench/lookup.bench.ts          # runs dist/bench/lookup.bench.js
- *   tailprobe bench -run=Render -count=10 -json bench/lookup.bench.ts > new.json
+ *   tailprobe bench -run=Render/ -count=10 -json bench/lookup.bench.ts > new.json
  *
  * Render/*: assembling a lookup response, a fresh object graph + JSON string + Buffer per request
  * (the fault) against writing into a pooled ByteBuilder (the fix); allocs/op should fall from
@@ -32,17 +32,17 @@ for (let i = 0; i < 1000; i++) {
   });
 }
 const KEYS = [...table.keys()];
+const pool = new BufferPool({ size: 4096, max: 16 });
 
-bench('Render/fresh', (b: B) => {
+function renderFresh(b: B): void {
   for (let i = 0; i < b.n; i++) {
     const e = table.get(KEYS[i % KEYS.length]!)!;
     const doc = { key: e.key, name: e.name, version: e.version, tags: [...e.tags], history: e.history.map((h) => ({ t: h.t, v: h.v })) };
     blackhole(Buffer.from(JSON.stringify(doc)));
   }
-});
+}
 
-const pool = new BufferPool({ size: 4096, max: 16 });
-bench('Render/pooled', (b: B) => {
+function renderPooled(b: B): void {
   const out = new ByteBuilder(pool);
   for (let i = 0; i < b.n; i++) {
     const e = table.get(KEYS[i % KEYS.length]!)!;
@@ -61,7 +61,16 @@ bench('Render/pooled', (b: B) => {
     blackhole(out.length);
   }
   out.release();
-});
+}
+
+bench('Render/fresh', renderFresh);
+bench('Render/pooled', renderPooled);
+
+// The before/after workflow, one benchmark name and the implementation chosen outside:
+//   RENDER=fresh  tailprobe bench -run='^Render$' -count=10 -o old.json bench/lookup.bench.ts
+//   RENDER=pooled tailprobe bench -run='^Render$' -count=10 -o new.json bench/lookup.bench.ts
+//   tailprobe bench -compare old.json new.json
+bench('Render', process.env.RENDER === 'fresh' ? renderFresh : renderPooled);
 
 const mutex = new Mutex('bench.table');
 bench('Lookup/mutex', async (b: B) => {

@@ -9,7 +9,10 @@ import { median, spread } from './stats.js';
  * - Calibration (Go's launch/predictN): run 1 op, then grow n toward the benchtime, predicting from
  *   the last run (1.2x the estimate, at most 100x the last n, at least last+1, at most 1e9) until a
  *   run lasts the benchtime; that last run is the measurement. `iterations` fixes n instead (Go's
- *   -benchtime=100x). A full GC runs before every run, as Go's runtime.GC() does.
+ *   -benchtime=100x). A full GC runs before each measurement's calibration, not before every run as
+ *   Go's runtime.GC() does: in V8 a full GC can throw away optimized code (code whose embedded
+ *   objects died is deoptimized), and the measured run would then time the JIT compiling again.
+ *   (Heap bytes are counted correctly whatever garbage earlier runs left: see HeapMeter.)
  * - `count` measurements per benchmark, each with its own calibration, so the spread is honest.
  * - Heap bytes are counted in the timed run itself (free: a GC-accounting meter, see alloc.ts);
  *   the allocation count and off-heap bytes come from passes after it, never inside it, whose ns/op
@@ -84,7 +87,11 @@ export async function runBenchmarks(benchmarks: Benchmark[], opts: RunOptions = 
       for (let i = 0; i < count; i++) {
         if (opts.signal?.aborted) break;
         const mem = opts.benchmem !== false;
-        const t = opts.iterations !== undefined ? await timedRun(bm, opts.iterations, mem) : await calibrate(bm, benchtimeNs, mem);
+        let t: Timed;
+        if (opts.iterations !== undefined) {
+          fullGc();
+          t = await timedRun(bm, opts.iterations, mem);
+        } else t = await calibrate(bm, benchtimeNs, mem);
         const run: BenchRun = { n: t.n, nsPerOp: t.ns / t.n, bytesPerOp: null, allocsPerOp: null, heapBytesPerOp: null, externalBytesPerOp: null };
         if (mem) {
           const heapBytesPerOp = nonNegative(t.heapBytes / t.n);
@@ -145,6 +152,7 @@ interface Timed {
 
 /** Go's predictN loop; returns the last run, the first to last at least the benchtime. */
 async function calibrate(bm: Benchmark, benchtimeNs: number, mem: boolean): Promise<Timed> {
+  fullGc();
   let r = await timedRun(bm, 1, mem);
   while (r.ns < benchtimeNs && r.n < MAX_N) {
     const last = r.n;
@@ -232,7 +240,6 @@ async function pass(bm: Benchmark, n: number, meter: Meter | null): Promise<{ ns
 
 async function timedRun(bm: Benchmark, n: number, mem: boolean): Promise<Timed> {
   const overhead = mem ? await heapOverheadPerStart() : 0;
-  fullGc();
   if (!mem) return { n, heapBytes: 0, ...(await pass(bm, n, null)) };
   const meter = new HeapMeter();
   const p = await pass(bm, n, meter);
@@ -278,8 +285,12 @@ async function countAllocs(
   benchtimeNs: number,
 ): Promise<Pick<BenchRun, 'allocsPerOp' | 'externalBytesPerOp' | 'sampledHeapBytesPerOp' | 'allocOps'>> {
   const meter = new AllocMeter();
+  // Each counting pass runs right after an untraced pass of the same size, with no GC in between:
+  // stopping the tracer forces a full GC, which can throw away optimized code (V8 deoptimizes code
+  // whose embedded objects died), and a pass that started cold would count what the interpreter
+  // allocates (boxed numbers, unfolded objects) rather than what the timed, optimized code does.
   const countPass = async (n: number) => {
-    fullGc();
+    await pass(bm, n, null);
     await pass(bm, n, meter);
     return meter.end();
   };
