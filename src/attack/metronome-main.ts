@@ -18,6 +18,9 @@ const clock = new Clock(anchor, 0n);
 const LEAD_NS = 30_000;
 
 let posted = NaN;
+/** Nap while waiting for the attack thread to move on after a wake-up; doubles up to 1 ms, so a
+ * busy attack thread does not make this thread spin. */
+let nap = 0.05;
 while (Atomics.load(i32, SLOT_STOP) === 0) {
   const gen = Atomics.load(i32, SLOT_GEN);
   const due = f64[SLOT_DUE]!;
@@ -32,10 +35,13 @@ while (Atomics.load(i32, SLOT_STOP) === 0) {
   }
   if (due !== posted) {
     posted = due;
+    nap = 0.05;
     port.postMessage(0);
+  } else {
+    nap = Math.min(1, nap * 2);
   }
-  // Until the attack thread publishes its next due time: short naps here rather than a notify
-  // from the attack thread, whose every cycle counts.
-  Atomics.wait(i32, SLOT_GEN, gen, 0.05);
+  // Until the attack thread publishes its next due time: naps here rather than a notify from the
+  // attack thread, whose every cycle counts.
+  Atomics.wait(i32, SLOT_GEN, gen, nap);
 }
 port.close();
