@@ -14,8 +14,6 @@ const i32 = new Int32Array(sab, 0, 4);
 const f64 = new Float64Array(sab, 16, 1);
 // Times in shared memory are ns since `anchor` (a process.hrtime instant, the same clock in every thread).
 const clock = new Clock(anchor, 0n);
-/** Wake this much before the due time: a wake-up takes tens of µs to reach the attack thread's loop. */
-const LEAD_NS = 30_000;
 
 let posted = NaN;
 /** Nap while waiting for the attack thread to move on after a wake-up; doubles up to 1 ms, so a
@@ -28,7 +26,9 @@ while (Atomics.load(i32, SLOT_STOP) === 0) {
     Atomics.wait(i32, SLOT_GEN, gen, 50);
     continue;
   }
-  const waitNs = due - LEAD_NS - clock.nowNs();
+  // Never early: a tick before the due time would find nothing to send, and the request would wait
+  // for the next wake-up. A wake-up reaches the attack thread some tens of µs after this.
+  const waitNs = due - clock.nowNs();
   if (waitNs > 0) {
     Atomics.wait(i32, SLOT_GEN, gen, waitNs / 1e6);
     continue;
