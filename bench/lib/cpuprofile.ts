@@ -127,7 +127,10 @@ export function formatProfileSummary(s: ProfileSummary, title: string): string {
     ...s.top.map((c) => `${ms(c.self)} ${pct(c.self)} ${ms(c.cum)} ${pct(c.cum)}  ${c.frame}`),
     '',
     'self time by part:',
-    ...s.parts.filter((x) => x.part !== 'idle').map((x) => `${ms(x.self)} ${pct(x.self)}  ${x.part}`),
+    ...s.parts
+      .filter((x) => x.part !== 'idle')
+      .slice(0, 12)
+      .map((x) => `${ms(x.self)} ${pct(x.self)}  ${x.part}`),
   ];
   return lines.join('\n') + '\n';
 }

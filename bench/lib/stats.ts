@@ -73,3 +73,13 @@ export function formatPercentDelta(fraction: number): string {
   const digits = Math.abs(p) < 1 ? 2 : 1;
   return `${p >= 0 ? '+' : ''}${p.toFixed(digits)} %`;
 }
+
+/** A duration in ns with 3 significant digits: "35µs", "334µs", "58.6ms", "2.23s". */
+export function formatNs(ns: number): string {
+  if (!Number.isFinite(ns)) return 'n/a';
+  const units: Array<[number, string]> = [[1e9, 's'], [1e6, 'ms'], [1e3, 'µs'], [1, 'ns']];
+  for (const [scale, unit] of units) {
+    if (Math.abs(ns) >= scale || scale === 1) return `${Number((ns / scale).toPrecision(3))}${unit}`;
+  }
+  return `${ns}ns`;
+}

@@ -1,7 +1,6 @@
 import { runAutocannon } from '../lib/autocannon.js';
 import { byRep, figureSpread, measure, ratioSpread, rotated, type Ctx, type RunRecord } from '../lib/context.js';
-import { formatDuration } from '../../src/units/index.js';
-import { formatPercentDelta, formatSpread, pairedRatios, spread } from '../lib/stats.js';
+import { formatNs, formatPercentDelta, formatSpread, pairedRatios, spread } from '../lib/stats.js';
 import { barOnMedian, type BarCheck, type SuiteResult } from '../lib/suite.js';
 import { markdownTable } from '../lib/table.js';
 import { runTailprobe } from '../lib/tailprobe.js';
@@ -32,7 +31,7 @@ export async function fidelitySuite(ctx: Ctx): Promise<SuiteResult> {
     let plan = plans.get(rate);
     if (!plan && tools.wrk) {
       const first = pacedPlan(rate);
-      const probe = await runWrk({ binary: tools.wrk, url, threads: 1, connections: first.connections, durationSec: 2, delayMs: first.delayMs, workDir: ctx.workDir });
+      const probe = await runWrk({ binary: tools.wrk, url, threads: 1, connections: first.connections, durationSec: 1, delayMs: first.delayMs, workDir: ctx.workDir });
       plan = { ...first, connections: calibratedConnections(first.connections, rate, probe.summary.requestsPerSec) };
       ctx.log(`  wrk paced at ${rate} req/s: ${plan.connections} connections, ${plan.delayMs} ms delay (probe: ${Math.round(probe.summary.requestsPerSec)} req/s on ${first.connections})`);
       plans.set(rate, plan);
@@ -117,7 +116,7 @@ export async function fidelitySuite(ctx: Ctx): Promise<SuiteResult> {
   const summary: SuiteResult['summary'] = {};
   const rows: string[][] = [];
   const bars: BarCheck[] = [];
-  const ns = (x: number) => formatDuration(Math.round(x));
+  const ns = formatNs;
   const floorP50 = byRep(runs, FLOOR, 'wrk', 'p50', n);
   summary['wrk -c1 floor p50'] = spread(floorP50);
   for (const rate of opts.rates) {

@@ -80,7 +80,7 @@ export async function memorySuite(ctx: Ctx): Promise<SuiteResult> {
   const formats: Record<string, number> = {};
   for (const format of ['json', 'csv']) {
     const rec = await measure(ctx, { suite: 'memory', config: 'format size', tool: `tailprobe ${format}`, rep: 0 }, async () => {
-      const r = await runTailprobe({ url, rate: 1000, durationSec: 3, connections: C, workers: 1, workDir: ctx.workDir, outName: `format.${format}`, extraArgs: [`-output-format=${format}`] });
+      const r = await runTailprobe({ url, rate: 1000, durationSec: 2, connections: C, workers: 1, workDir: ctx.workDir, outName: `format.${format}`, extraArgs: [`-output-format=${format}`] });
       rmSync(`${ctx.workDir}/format.${format}`, { force: true });
       return { figures: { bytesPerResult: r.fileBytes / r.report.requests }, args: r.args };
     });

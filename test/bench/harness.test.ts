@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseWrkOutput, parseWrkTime, pacedScript, calibratedConnections } from '../../bench/lib/wrk.js';
-import { formatPercentDelta, formatRate, formatRatio, formatSpread, pairedRatios, ratio, spread } from '../../bench/lib/stats.js';
+import { formatNs, formatPercentDelta, formatRate, formatRatio, formatSpread, pairedRatios, ratio, spread } from '../../bench/lib/stats.js';
 import { steadyRate } from '../../bench/lib/server-rate.js';
 import { nginxConfig, parseStubStatus } from '../../bench/lib/nginx.js';
 import { parseAutocannonJson } from '../../bench/lib/autocannon.js';
@@ -121,6 +121,11 @@ test('formatting: ratios, spreads, rates, deltas', () => {
   assert.equal(formatRate(1.2e6), '1.20M req/s');
   assert.equal(formatPercentDelta(-0.0004), '-0.04 %');
   assert.equal(formatPercentDelta(0.123), '+12.3 %');
+  assert.equal(formatNs(35000), '35µs');
+  assert.equal(formatNs(603647000), '604ms');
+  assert.equal(formatNs(2232319000), '2.23s');
+  assert.equal(formatNs(950), '950ns');
+  assert.equal(formatNs(NaN), 'n/a');
 });
 
 test('server-side rate: skips the warm-up and the partial last interval', () => {
