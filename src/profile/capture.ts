@@ -85,7 +85,9 @@ export async function captureProfiles(opts: CaptureOptions): Promise<CapturedPro
   if (!(opts.seconds > 0)) throw new UsageError(`profile window must be at least 1s (got ${opts.seconds})`);
   const http = { token: opts.token, signal: opts.signal };
   const server = opts.server ?? (await probeServer(opts.url, http));
-  await mkdir(opts.outDir, { recursive: true });
+  await mkdir(opts.outDir, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+    throw new RuntimeError(`${opts.outDir}: cannot create the output directory (${e.code ?? e.message})`);
+  });
   const captured: CapturedProfile[] = [];
   const failures: Array<{ type: ProfileType; error: Error }> = [];
   const timeoutMs = Math.round(opts.seconds * 1000) + (opts.graceMs ?? 30_000);
