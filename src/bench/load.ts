@@ -60,7 +60,10 @@ export async function loadBenchFile(file: string): Promise<LoadedBenchFile> {
 
 function canStripTypes(): boolean {
   const ts = (process.features as { typescript?: string | false }).typescript;
-  return ts === 'strip' || ts === 'transform';
+  if (ts === 'strip' || ts === 'transform') return true;
+  // Node 22.6-22.9 had the flag but not process.features.typescript.
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  return ts === undefined && flags.some((f) => f === '--experimental-strip-types' || f === '--experimental-transform-types');
 }
 
 /** The .js tsc would write for a .ts, per the nearest tsconfig.json, if it exists. */
