@@ -212,3 +212,34 @@ test('stop signal: scheduling stops, in-flight requests finish, unsent requests 
     await srv.close();
   }
 });
+
+test('-http2 over TLS (ALPN) with -insecure; without -insecure a self-signed certificate is an error result', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { REPO_ROOT } = await import('../helpers/paths.js');
+  const { createSecureServer } = await import('node:http2');
+  const dir = join(REPO_ROOT, 'test', 'attack', 'tls');
+  const sessions = new Set<{ destroy(): void }>();
+  const versions = new Set<string>();
+  // A throwaway self-signed certificate for 127.0.0.1, made for this test (not a secret).
+  const server = createSecureServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')), allowHTTP1: true });
+  server.on('session', (s) => sessions.add(s));
+  server.on('request', (req, res) => {
+    versions.add(req.httpVersion);
+    res.end('tls ok');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  try {
+    const ok = await attack({ targets: targetsFor(url), pacer: constantPacer(100), durationNs: 200e6, http2: true, insecure: true, workers: 1 });
+    assert.equal(ok.metrics.requests, 20);
+    assert.equal(ok.metrics.success, 1, JSON.stringify([...ok.metrics.errors]));
+    assert.deepEqual([...versions], ['2.0']);
+    const bad = await attack({ targets: targetsFor(url), pacer: constantPacer(100), durationNs: 50e6, workers: 1 });
+    assert.equal(bad.metrics.success, 0);
+    assert.match([...bad.metrics.errors.keys()][0]!, /self.signed|certificate/i);
+  } finally {
+    for (const s of sessions) s.destroy();
+    server.close();
+  }
+});
