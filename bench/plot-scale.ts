@@ -20,6 +20,8 @@ import { writeSyntheticFile } from '../test/plot/synthetic.js';
 
 interface Run {
   ms: number;
+  /** User + system CPU of the process: far less sensitive than wall time to a busy machine. */
+  cpuMs: number;
   maxRssMB: number;
 }
 
@@ -58,7 +60,8 @@ function timeCli(args: string[]): Promise<Run> {
     const t = performance.now();
     const rc = await main(${JSON.stringify(args)}, { stdin: process.stdin, stdout: { write() { return true; }, on() {} }, stderr: process.stderr, env: process.env });
     const ms = performance.now() - t;
-    process.stderr.write('\\nBENCH ' + JSON.stringify({ rc, ms, maxRss: process.resourceUsage().maxRSS }) + '\\n');`;
+    const cpu = process.cpuUsage();
+    process.stderr.write('\\nBENCH ' + JSON.stringify({ rc, ms, cpuMs: (cpu.user + cpu.system) / 1000, maxRss: process.resourceUsage().maxRSS }) + '\\n');`;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
@@ -67,9 +70,9 @@ function timeCli(args: string[]): Promise<Run> {
     child.on('close', () => {
       const m = /BENCH (.*)/.exec(err);
       if (!m) return reject(new Error(`tailprobe ${args.join(' ')} failed: ${err}`));
-      const r = JSON.parse(m[1]!) as { rc: number; ms: number; maxRss: number };
+      const r = JSON.parse(m[1]!) as { rc: number; ms: number; cpuMs: number; maxRss: number };
       if (r.rc !== 0) return reject(new Error(`tailprobe ${args.join(' ')} exited ${r.rc}: ${err}`));
-      resolve({ ms: r.ms, maxRssMB: r.maxRss / 1024 });
+      resolve({ ms: r.ms, cpuMs: r.cpuMs, maxRssMB: r.maxRss / 1024 });
     });
   });
 }
@@ -133,6 +136,8 @@ async function main(): Promise<void> {
         resultsFileMB: fileMB,
         plotMs: stats(plot.map((r) => r.ms)),
         reportMs: stats(report.map((r) => r.ms)),
+        plotCpuMs: stats(plot.map((r) => r.cpuMs)),
+        reportCpuMs: stats(report.map((r) => r.cpuMs)),
         plotMaxRssMB: stats(plot.map((r) => r.maxRssMB)),
         reportMaxRssMB: stats(report.map((r) => r.maxRssMB)),
         htmlMB,
@@ -150,7 +155,7 @@ async function main(): Promise<void> {
   const lines = [
     `tailprobe plot scale (median (min–max) of ${reps}; CLI: node ${process.version}; page: headless Chromium)`,
     '',
-    'results    file MB  plot s           report s         plot/report  plot RSS MB     report RSS MB   HTML MB  page drawn ms     zoom redraw ms',
+    'results    file MB  plot s           report s         plot CPU s       report CPU s     CPU plot/report  plot RSS MB     report RSS MB   HTML MB  page drawn ms     zoom redraw ms',
   ];
   for (const r of out as any[]) {
     lines.push(
@@ -159,7 +164,9 @@ async function main(): Promise<void> {
         fmt(r.resultsFileMB, 1).padEnd(8),
         fmtStats({ min: r.plotMs.min / 1000, median: r.plotMs.median / 1000, max: r.plotMs.max / 1000 }, 1).padEnd(16),
         fmtStats({ min: r.reportMs.min / 1000, median: r.reportMs.median / 1000, max: r.reportMs.max / 1000 }, 1).padEnd(16),
-        `${fmt(r.plotMs.median / r.reportMs.median, 2)}x`.padEnd(12),
+        fmtStats({ min: r.plotCpuMs.min / 1000, median: r.plotCpuMs.median / 1000, max: r.plotCpuMs.max / 1000 }, 1).padEnd(16),
+        fmtStats({ min: r.reportCpuMs.min / 1000, median: r.reportCpuMs.median / 1000, max: r.reportCpuMs.max / 1000 }, 1).padEnd(16),
+        `${fmt(r.plotCpuMs.median / r.reportCpuMs.median, 2)}x`.padEnd(16),
         fmtStats(r.plotMaxRssMB).padEnd(15),
         fmtStats(r.reportMaxRssMB).padEnd(15),
         fmt(r.htmlMB, 2).padEnd(8),

@@ -38,6 +38,9 @@ export const command: Command = {
     if (args.number('bucket') < 1e6) throw new UsageError('plot: -bucket must be at least 1ms');
     if (args.number('points') < 0) throw new UsageError('plot: -points cannot be negative');
     if (args.number('columns') < 10) throw new UsageError('plot: -columns must be at least 10');
+    if (args.positionals.length === 0 && (io.stdin as { isTTY?: boolean }).isTTY) {
+      throw new UsageError('plot: no input (name results files, or pipe them: tailprobe attack ... | tailprobe plot -o report.html)');
+    }
     const html = await plotHtml(args.positionals, {
       stdin: io.stdin,
       title: args.has('title') ? args.string('title') : undefined,
