@@ -34,7 +34,15 @@ export function profileAttackPlugin(opts: ProfilePluginOptions): AttackPlugin {
     name: 'profile',
     onStart({ info, signal }) {
       startedAt = info.startedAt;
-      capture = profileDuringAttack({ ...opts, durationNs: info.duration, signal });
+      // The attack aborts `signal` whenever it ends. At its scheduled end the capture (which should be
+      // over, or about to be) is left to finish; an attack that ended early was interrupted, and the
+      // rest of the window would profile a service no longer under load: that capture is cancelled.
+      const cancel = new AbortController();
+      const scheduledEnd = info.duration > 0 ? info.startedAt + BigInt(Math.round(info.duration)) - 100_000_000n : null;
+      signal.addEventListener('abort', () => {
+        if (scheduledEnd === null || wallClockNs() < scheduledEnd) cancel.abort();
+      }, { once: true });
+      capture = profileDuringAttack({ ...opts, durationNs: info.duration, signal: cancel.signal });
       // Not awaited: the capture runs alongside the load; onEnd collects it.
       capture.catch(() => {});
     },
