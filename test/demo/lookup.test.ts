@@ -199,7 +199,7 @@ test('both renderers produce identical bytes, including awkward dates and values
 
 /** Runs `n` lookups at once and counts the event-loop turns until all are done. */
 async function turnsFor(lock: LockKind, n: number): Promise<{ turns: number; order: number[] }> {
-  const table = new LookupTable({ entries: 1000, lock, related: 8 });
+  const table = new LookupTable({ entries: 1000, lock, related: 8, chunks: 4 });
   let turns = 0;
   let ticking = true;
   const tick = () => {
@@ -215,7 +215,7 @@ async function turnsFor(lock: LockKind, n: number): Promise<{ turns: number; ord
 
 test('Mutex: readers queue, one at a time, in order; RWMutex: readers share the lock', async () => {
   const n = 10;
-  const perRead = 1 + 8; // the entry, then each related entry, one loop turn each
+  const perRead = (1 + 8) * 4; // the entry, then each related entry, 4 pieces each, one loop turn per piece
   const m = await turnsFor('mutex', n);
   assert.deepEqual(m.order, [...Array(n).keys()], 'FIFO');
   assert.ok(m.turns >= n * perRead, `mutex: ${m.turns} turns for ${n} reads`);
