@@ -119,28 +119,68 @@ export class HostPool {
       handler.onError?.(new Error('attack ended'));
       return;
     }
-    const mayDial = lateNs < LATE_NS;
-    if (this.waitHead < this.waitOpts.length) {
-      // Keep order: requests already waiting go first.
-      this.enqueue(opts, handler, mayDial);
-      this.serveWaiting();
-      return;
+    if (this.waitHead === this.waitOpts.length) {
+      const idle = this.takeIdle();
+      if (idle !== null) return this.send(idle, opts, handler);
+      // Nothing in flight to wait for (the first request, or every connection failed): dial now.
+      if (this.inflight === 0 && this.mayGrow()) return this.send(this.grow(), opts, handler);
     }
-    const c = this.pick(mayDial);
-    if (c !== null) this.send(c, opts, handler);
-    else this.enqueue(opts, handler, mayDial);
-  }
-
-  private enqueue(opts: Dispatcher.DispatchOptions, handler: PoolHandler, mayDial: boolean): void {
+    // Keep order: requests already waiting go first.
     this.waitOpts.push(opts);
     this.waitHandlers.push(handler);
-    this.waitMayDial.push(mayDial);
+    this.waitMayDial.push(lateNs < LATE_NS);
+    this.scheduleDialCheck();
+  }
+
+  /**
+   * Whether to dial for requests that found every connection busy is decided a full event-loop
+   * turn later, after the loop has read every response that has arrived meanwhile: only then does
+   * "every connection is busy" mean the server is holding them, not that we have not yet read its
+   * answers (a generator busy compiling, collecting garbage or descheduled would otherwise dial a
+   * connection per request). undici waits the same turn before reusing a socket.
+   */
+  private scheduleDialCheck(): void {
+    if (this.dialCheck === 0) {
+      this.dialCheck = 1;
+      setImmediate(this.onDialCheck);
+    }
+  }
+
+  private dialCheck = 0;
+  private readonly onDialCheck = (): void => {
+    if (this.dialCheck === 1) {
+      // Stage 1 ran in this turn's check phase; the next poll phase reads what has arrived.
+      this.dialCheck = 2;
+      setImmediate(this.onDialCheck);
+      return;
+    }
+    this.dialCheck = 0;
+    // Requests still waiting after this wait for a connection to free up (finished) or, if dials
+    // were at their cap, for a dial to complete (onDialed looks again).
+    if (!this.closed) this.serveWaiting(true);
+  };
+
+  private takeIdle(): Conn | null {
+    const idle = this.idle.pop();
+    if (idle === undefined) return null;
+    idle.idle = false;
+    return idle;
+  }
+
+  private mayGrow(): boolean {
+    const max = this.o.maxConnections;
+    return (max === 0 || this.conns.length < max) && this.connecting < this.o.maxConnecting;
   }
 
   private serveQueued = false;
-  private readonly onDialed = (): void => {
+  private readonly onFreed = (): void => {
     this.serveQueued = false;
-    this.serveWaiting();
+    this.serveWaiting(false);
+  };
+
+  private readonly onDialed = (): void => {
+    this.serveWaiting(false);
+    if (this.waitHead < this.waitOpts.length) this.scheduleDialCheck();
   };
 
   /**
@@ -166,22 +206,8 @@ export class HostPool {
     // (a refused connection) and asserts that nothing joins that queue meanwhile.
     if (this.waitHead < this.waitOpts.length && !this.serveQueued) {
       this.serveQueued = true;
-      queueMicrotask(this.onDialed);
+      queueMicrotask(this.onFreed);
     }
-  }
-
-  /** A connection with room, or a new one if allowed now; null = wait. */
-  private pick(mayDial: boolean): Conn | null {
-    const idle = this.idle.pop();
-    if (idle !== undefined) {
-      idle.idle = false;
-      return idle;
-    }
-    // A late request waits for a busy connection to free up; with none busy there is nothing to wait for.
-    if (!mayDial && this.inflight > 0) return null;
-    const max = this.o.maxConnections;
-    if ((max === 0 || this.conns.length < max) && this.connecting < this.o.maxConnecting) return this.grow();
-    return null;
   }
 
   private send(c: Conn, opts: Dispatcher.DispatchOptions, handler: PoolHandler): void {
@@ -215,7 +241,7 @@ export class HostPool {
           c.idle = true;
           this.idle.push(c);
         }
-        this.serveWaiting();
+        this.serveWaiting(false);
       }
     });
     client.on('connectionError', () => {
@@ -226,15 +252,21 @@ export class HostPool {
     return c;
   }
 
-  private serveWaiting(): void {
+  /** Hands waiting requests to free connections, and (when `dial`) dials for those that came on time. */
+  private serveWaiting(dial: boolean): void {
     while (this.waitHead < this.waitOpts.length) {
-      const c = this.pick(this.waitMayDial[this.waitHead]!);
-      if (c === null) return;
+      let c = this.takeIdle();
+      if (c === null) {
+        // A late request waits for a busy connection to free up; with none busy there is nothing to wait for.
+        const may = dial && (this.waitMayDial[this.waitHead]! || this.inflight === 0);
+        if (!may || !this.mayGrow()) break;
+        c = this.grow();
+      }
       const i = this.waitHead++;
       this.send(c, this.waitOpts[i]!, this.waitHandlers[i]!);
     }
     // Empty: start the arrays afresh (they only grow while requests wait).
-    if (this.waitHead > 0) {
+    if (this.waitHead > 0 && this.waitHead === this.waitOpts.length) {
       this.waitOpts = [];
       this.waitHandlers = [];
       this.waitMayDial = [];
