@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Nginx } from './nginx.js';
 import { load1 } from './machine.js';
-import { steadyRate, watchServer } from './server-rate.js';
+import { steadyWindow, watchServer } from './server-rate.js';
+import { cpuCoresBetween, type ProcessRun } from './proc.js';
 import { pairedRatios, spread, type Spread } from './stats.js';
 
 /** Everything a suite needs: options, the tools found, the server, a scratch directory, a logger. */
@@ -76,7 +77,7 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function measure(
   ctx: Ctx,
   at: { suite: string; config: string; tool: string; rep: number },
-  run: () => Promise<{ figures: Record<string, number>; args?: string[]; notes?: string[]; rss?: Array<[number, number]> }>,
+  run: () => Promise<{ figures: Record<string, number>; args?: string[]; notes?: string[]; rss?: Array<[number, number]>; proc?: ProcessRun }>,
 ): Promise<RunRecord> {
   const before = load1();
   const nginxCpu0 = ctx.nginx.workerCpuSec();
@@ -86,21 +87,28 @@ export async function measure(
   let args: string[] | undefined;
   let notes: string[] | undefined;
   let rss: Array<[number, number]> | undefined;
+  let proc: ProcessRun | undefined;
   const t0 = performance.now();
   try {
-    ({ figures, args, notes, rss } = await run());
+    ({ figures, args, notes, rss, proc } = await run());
   } catch (err) {
     error = (err as Error).message.split('\n')[0];
   }
   const samples = await watcher.stop();
   const wallSec = (performance.now() - t0) / 1000;
+  const w = steadyWindow(samples, { skipMs: ctx.opts.warmupSec * 1000 });
+  const serverRate = w ? ((w.end.requests - w.start.requests) * 1000) / (w.end.at - w.start.at) : NaN;
+  // The tool's CPU over the same steady window: cores, and CPU time per request served.
+  const steadyCores = w && proc ? cpuCoresBetween(proc.samples, w.start.at, w.end.at) : NaN;
   const rec: RunRecord = {
     ...at,
     ok: error === undefined,
     error,
     figures: {
       ...figures,
-      serverRate: steadyRate(samples, { skipMs: ctx.opts.warmupSec * 1000 }),
+      serverRate,
+      steadyCores,
+      cpuUsPerRequest: (steadyCores * 1e6) / serverRate,
       nginxCpuCores: (ctx.nginx.workerCpuSec() - nginxCpu0) / wallSec,
     },
     load: [before, load1()],

@@ -116,6 +116,27 @@ export interface MemorySample {
   t: number;
   /** Sum of VmRSS over the process tree, bytes. */
   rss: number;
+  /** performance.now() of the sample (the clock of the server-side rate samples). */
+  at?: number;
+  /** User+system CPU seconds of the live process tree so far. */
+  cpu?: number;
+}
+
+/**
+ * CPU cores a process used between two instants (performance.now() ms), from its samples: the
+ * steady-state cost of generating load, without the start-up (a Node process spends most of a
+ * CPU-second loading before its first request) and the final flush.
+ */
+export function cpuCoresBetween(samples: readonly MemorySample[], fromAt: number, toAt: number): number {
+  let a: MemorySample | undefined;
+  let b: MemorySample | undefined;
+  for (const s of samples) {
+    if (s.at === undefined || s.cpu === undefined) continue;
+    if (s.at >= fromAt && !a) a = s;
+    if (s.at <= toAt) b = s;
+  }
+  if (!a || !b || b.at! - a.at! < 200) return NaN;
+  return (b.cpu! - a.cpu!) / ((b.at! - a.at!) / 1000);
 }
 
 /** RSS of the sample nearest to tMs (NaN without samples). */
@@ -197,15 +218,18 @@ export function runProcess(
     let hwm = 0;
     const sample = () => {
       let rss = 0;
+      let cpu = 0;
       for (const p of processTree(pid)) {
         const m = processMemory(p);
         if (!m) continue;
         rss += m.rss;
+        cpu += processCpuSec(p) || 0;
         if (p === pid) hwm = Math.max(hwm, m.hwm);
       }
-      if (rss > 0) samples.push({ t: Math.round(performance.now() - started), rss });
+      const at = performance.now();
+      if (rss > 0) samples.push({ t: Math.round(at - started), rss, at, cpu });
     };
-    const sampler = setInterval(sample, opts.sampleMs ?? 1000);
+    const sampler = setInterval(sample, opts.sampleMs ?? 500);
     const killer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
     child.on('error', (err) => {
       clearInterval(sampler);

@@ -19,6 +19,12 @@ export interface CountSample {
  * then divides requests by time over what is left. NaN when the window is too short to tell.
  */
 export function steadyRate(samples: readonly CountSample[], opts: { skipMs?: number } = {}): number {
+  const w = steadyWindow(samples, opts);
+  return w ? ((w.end.requests - w.start.requests) * 1000) / (w.end.at - w.start.at) : NaN;
+}
+
+/** The two samples that bound the steady-state window (see steadyRate), or null. */
+export function steadyWindow(samples: readonly CountSample[], opts: { skipMs?: number } = {}): { start: CountSample; end: CountSample } | null {
   const skipMs = opts.skipMs ?? 1000;
   // Traffic starts in the interval ending at the first sample whose count grew.
   let first = -1;
@@ -29,16 +35,14 @@ export function steadyRate(samples: readonly CountSample[], opts: { skipMs?: num
       last = i;
     }
   }
-  if (first < 0) return NaN;
+  if (first < 0) return null;
   // The last interval with traffic is partial (the tool stopped within it): end the window before it.
   const end = last - 1;
   const startAt = samples[first]!.at + skipMs;
   let start = first;
   while (start < end && samples[start]!.at < startAt) start++;
-  if (end <= start) return NaN;
-  const a = samples[start]!;
-  const b = samples[end]!;
-  return ((b.requests - a.requests) * 1000) / (b.at - a.at);
+  if (end <= start) return null;
+  return { start: samples[start]!, end: samples[end]! };
 }
 
 /** Polls the server's counter every intervalMs until stopped; returns the samples. */

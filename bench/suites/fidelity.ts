@@ -59,6 +59,7 @@ export async function fidelitySuite(ctx: Ctx): Promise<SuiteResult> {
             cpuCores: r.proc.cpuSec / (r.proc.wallMs / 1000),
           },
           args: r.args,
+          proc: r.proc,
           notes: r.report.warnings,
         };
       },
@@ -71,6 +72,7 @@ export async function fidelitySuite(ctx: Ctx): Promise<SuiteResult> {
         return {
           figures: { requests: s.requests, toolAchieved: s.requests / (rate * s.durationSec), p50: s.latency.p50, p99: s.latency.p99, cpuCores: r.proc.cpuSec / (r.proc.wallMs / 1000) },
           args: r.args,
+          proc: r.proc,
         };
       },
     },
@@ -86,6 +88,7 @@ export async function fidelitySuite(ctx: Ctx): Promise<SuiteResult> {
         return {
           figures: { requests: s.requests, toolAchieved: s.requests / (rate * s.durationSec), p50: s.latency.p50 ?? NaN, p99: s.latency.p99 ?? NaN, cpuCores: r.proc.cpuSec / (r.proc.wallMs / 1000) },
           args: r.args,
+          proc: r.proc,
         };
       },
     });
@@ -123,7 +126,7 @@ export async function fidelitySuite(ctx: Ctx): Promise<SuiteResult> {
     const cfg = label(rate);
     for (const t of toolList) {
       const fig = (name: string) => figureSpread(runs, cfg, t.name, name, n);
-      for (const name of ['achieved', 'toolAchieved', 'p50', 'p99', 'cpuCores', ...(t.name === 'tailprobe' ? ['lagP99', 'lagMax', 'lateRatio', 'unsent'] : [])]) {
+      for (const name of ['achieved', 'toolAchieved', 'p50', 'p99', 'cpuCores', 'steadyCores', 'cpuUsPerRequest', ...(t.name === 'tailprobe' ? ['lagP99', 'lagMax', 'lateRatio', 'unsent'] : [])]) {
         summary[`${cfg} ${t.name} ${name}`] = fig(name);
       }
       let vsWrk = '';
@@ -147,7 +150,8 @@ export async function fidelitySuite(ctx: Ctx): Promise<SuiteResult> {
         formatSpread(fig('p99'), ns),
         t.name === 'tailprobe' ? formatSpread(fig('lagP99'), ns) : '-',
         t.name === 'tailprobe' ? formatSpread(fig('lateRatio'), (x) => `${(x * 100).toFixed(2)} %`) : '-',
-        formatSpread(fig('cpuCores'), (x) => x.toFixed(2)),
+        formatSpread(fig('steadyCores'), (x) => x.toFixed(2)),
+        formatSpread(fig('cpuUsPerRequest'), (x) => `${x.toFixed(0)} µs`),
         vsWrk || '-',
         vsFloor || '-',
       ]);
@@ -162,7 +166,7 @@ export async function fidelitySuite(ctx: Ctx): Promise<SuiteResult> {
     );
   }
   const table = markdownTable(
-    ['rate', 'tool', 'achieved (server)', 'sent (tool)', 'p50', 'p99', 'send lag p99', 'late sends', 'tool CPU', 'p50 / wrk paced', 'p50 / wrk floor'],
+    ['rate', 'tool', 'achieved (server)', 'sent (tool)', 'p50', 'p99', 'send lag p99', 'late sends', 'tool CPU (cores)', 'CPU per request', 'p50 / wrk paced', 'p50 / wrk floor'],
     rows,
   );
   const floorLine = tools.wrk ? `\nwrk closed loop on 1 connection (round-trip floor): p50 ${formatSpread(spread(floorP50), ns)}` : '';

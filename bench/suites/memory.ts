@@ -44,6 +44,7 @@ export async function memorySuite(ctx: Ctx): Promise<SuiteResult> {
             lagP99: r.report.schedule?.p99 ?? NaN,
           },
           args: r.args,
+          proc: r.proc,
           notes: r.report.warnings,
           rss: r.proc.samples.map((x): [number, number] => [x.t, x.rss]),
         };
@@ -61,6 +62,7 @@ export async function memorySuite(ctx: Ctx): Promise<SuiteResult> {
             peakRss: r.proc.peakRss,
           },
           args: r.args,
+          proc: r.proc,
           rss: r.proc.samples.map((x): [number, number] => [x.t, x.rss]),
         };
       },

@@ -30,6 +30,7 @@ export async function throughputSuite(ctx: Ctx): Promise<SuiteResult> {
         return {
           figures: { toolRate: r.report.throughput, requests: r.report.requests, cpuSec: r.proc.cpuSec, wallSec: r.proc.wallMs / 1000, peakRss: r.proc.peakRss, success: r.report.success },
           args: r.args,
+          proc: r.proc,
           notes: r.report.warnings,
         };
       },
@@ -45,6 +46,7 @@ export async function throughputSuite(ctx: Ctx): Promise<SuiteResult> {
         return {
           figures: { toolRate: s.requestsPerSec, requests: s.requests, cpuSec: r.proc.cpuSec, wallSec: r.proc.wallMs / 1000, peakRss: r.proc.peakRss, success: 1 - s.non2xx / Math.max(1, s.requests) },
           args: r.args,
+          proc: r.proc,
         };
       },
     });
@@ -57,6 +59,7 @@ export async function throughputSuite(ctx: Ctx): Promise<SuiteResult> {
       return {
         figures: { toolRate: s.okPerSec, requests: s.requests, cpuSec: r.proc.cpuSec, wallSec: r.proc.wallMs / 1000, peakRss: r.proc.peakRss, success: s.ok / Math.max(1, s.requests) },
         args: r.args,
+        proc: r.proc,
       };
     },
   });
@@ -68,6 +71,7 @@ export async function throughputSuite(ctx: Ctx): Promise<SuiteResult> {
         const r = await runVegeta({ binary: vegeta, url, rate: 0, durationSec: D, connections: C, cores: w, workDir: ctx.workDir });
         return {
           figures: { toolRate: r.report.throughput, requests: r.report.requests, cpuSec: r.proc.cpuSec, wallSec: r.proc.wallMs / 1000, peakRss: r.proc.peakRss, success: r.report.success },
+          proc: r.proc,
         };
       },
     });
@@ -83,8 +87,7 @@ export async function throughputSuite(ctx: Ctx): Promise<SuiteResult> {
     }
   }
   for (const r of runs) {
-    // Requests per CPU-second: how much work a tool does per unit of the CPU it shares with nginx.
-    r.figures.reqPerCpuSec = r.figures.requests! / r.figures.cpuSec!;
+    // Over the whole run, start-up included (a Node tool spends most of a CPU-second loading).
     r.figures.cpuCores = r.figures.cpuSec! / r.figures.wallSec!;
   }
 
@@ -95,7 +98,7 @@ export async function throughputSuite(ctx: Ctx): Promise<SuiteResult> {
   for (const cfg of configs) {
     for (const t of toolList) {
       const fig = (name: string) => figureSpread(runs, cfg.label, t.name, name, n);
-      for (const name of ['serverRate', 'toolRate', 'cpuCores', 'reqPerCpuSec', 'nginxCpuCores', 'peakRss']) {
+      for (const name of ['serverRate', 'toolRate', 'cpuCores', 'steadyCores', 'cpuUsPerRequest', 'nginxCpuCores', 'peakRss']) {
         summary[`${cfg.label} ${t.name} ${name}`] = fig(name);
       }
       let ratioText = '1 (reference)';
@@ -109,8 +112,8 @@ export async function throughputSuite(ctx: Ctx): Promise<SuiteResult> {
         t.name,
         formatSpread(fig('serverRate'), formatRate),
         formatSpread(fig('toolRate'), formatRate),
-        formatSpread(fig('cpuCores'), (x) => x.toFixed(2)),
-        formatSpread(fig('reqPerCpuSec'), (x) => `${(x / 1000).toFixed(1)}k`),
+        formatSpread(fig('steadyCores'), (x) => x.toFixed(2)),
+        formatSpread(fig('cpuUsPerRequest'), (x) => `${x.toFixed(1)} µs`),
         formatSpread(fig('nginxCpuCores'), (x) => x.toFixed(2)),
         ratioText,
       ]);
@@ -138,7 +141,7 @@ export async function throughputSuite(ctx: Ctx): Promise<SuiteResult> {
     bars.push({ bar: 'max throughput, 1 worker: tailprobe >= 0.6x wrk', measured: 'wrk absent', met: null });
   }
   const table = markdownTable(
-    ['config', 'tool', 'rate (server-side)', 'rate (tool says)', 'tool CPU', 'req per CPU-s', 'nginx CPU', 'tailprobe / tool'],
+    ['config', 'tool', 'rate (server-side)', 'rate (tool says)', 'tool CPU (cores)', 'CPU per request', 'nginx CPU', 'tailprobe / tool'],
     rows,
   );
   return {

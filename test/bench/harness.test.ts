@@ -282,3 +282,22 @@ test('memory samples: a trajectory at evenly spaced points, in MiB', async () =>
   assert.equal(rssTrajectory(series, 30, 3), '10s 110 | 20s 120 | 30s 130');
   assert.equal(rssTrajectory([], 30), '');
 });
+
+test('CPU over the steady window, from process samples on the same clock', async () => {
+  const { cpuCoresBetween } = await import('../../bench/lib/proc.js');
+  const { steadyWindow } = await import('../../bench/lib/server-rate.js');
+  // Start-up burns 0.8 CPU-s in the first second, then 0.5 cores steady.
+  const samples = [0, 1000, 1500, 2000, 2500, 3000].map((at) => ({ t: at, rss: 1, at, cpu: at <= 1000 ? (0.8 * at) / 1000 : 0.8 + (0.5 * (at - 1000)) / 1000 }));
+  assert.equal(cpuCoresBetween(samples, 1000, 3000), 0.5);
+  assert.equal(cpuCoresBetween(samples, 900, 2100), 0.5); // nearest samples inside the window
+  assert.ok(Number.isNaN(cpuCoresBetween(samples, 2900, 3000)), 'a window shorter than 200 ms is no figure');
+  assert.ok(Number.isNaN(cpuCoresBetween([{ t: 0, rss: 1 }], 0, 1000)));
+  const w = steadyWindow([
+    { at: 0, requests: 0 },
+    { at: 1000, requests: 100 },
+    { at: 2000, requests: 200 },
+    { at: 3000, requests: 300 },
+    { at: 4000, requests: 350 },
+  ], { skipMs: 1000 });
+  assert.deepEqual(w, { start: { at: 1000, requests: 100 }, end: { at: 3000, requests: 300 } });
+});
