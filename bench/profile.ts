@@ -27,6 +27,7 @@ const spec: CommandSpec = {
     { name: 'connections', type: 'int', default: 50, help: 'connections' },
     { name: 'workers', type: 'int', default: 1, help: 'tailprobe workers' },
     { name: 'top', type: 'int', default: 25, help: 'functions to list per thread' },
+    { name: 'skip', type: 'duration', default: '2s', help: 'start of each profile left out (start-up, JIT warm-up)' },
     { name: 'out', type: 'string', value: 'DIR', help: 'where to keep the .cpuprofile files (default bench/results/profile-<time>)' },
   ],
 };
@@ -67,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
     );
     for (const f of readdirSync(outDir).filter((x) => x.endsWith('.cpuprofile')).sort()) {
       const profile = JSON.parse(readFileSync(join(outDir, f), 'utf8')) as CpuProfile;
-      process.stdout.write(formatProfileSummary(summarizeCpuProfile(profile, a.number('top')), f) + '\n');
+      process.stdout.write(formatProfileSummary(summarizeCpuProfile(profile, a.number('top'), a.number('skip') / 1e3), `${f} (after the first ${a.string('skip') || '2s'})`) + '\n');
     }
     process.stdout.write(`profiles: ${outDir}\n`);
   } finally {

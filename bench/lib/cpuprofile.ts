@@ -63,7 +63,11 @@ function frameName(cf: CpuProfile['nodes'][number]['callFrame']): string {
   return `${fn} ${file}:${cf.lineNumber + 1}`;
 }
 
-export function summarizeCpuProfile(p: CpuProfile, n = 20): ProfileSummary {
+/**
+ * `skipUs` leaves out the first microseconds of the profile (start-up: module loading, JIT warm-up),
+ * so that the summary describes the steady state of an attack.
+ */
+export function summarizeCpuProfile(p: CpuProfile, n = 20, skipUs = 0): ProfileSummary {
   const byId = new Map(p.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of p.nodes) for (const c of node.children ?? []) parent.set(c, node.id);
@@ -71,7 +75,10 @@ export function summarizeCpuProfile(p: CpuProfile, n = 20): ProfileSummary {
   const selfById = new Map<number, number>();
   if (p.samples && p.timeDeltas && p.samples.length === p.timeDeltas.length) {
     // timeDeltas[i] is the time since the previous sample: it belongs to the sample before it.
+    let t = p.startTime;
     for (let i = 0; i < p.samples.length; i++) {
+      t += p.timeDeltas[i]!;
+      if (t - p.startTime < skipUs) continue;
       const d = p.timeDeltas[i + 1] ?? 0;
       selfById.set(p.samples[i]!, (selfById.get(p.samples[i]!) ?? 0) + Math.max(0, d));
     }
@@ -107,7 +114,7 @@ export function summarizeCpuProfile(p: CpuProfile, n = 20): ProfileSummary {
   const all = [...costs.values()].filter((c) => c.part !== 'root');
   const parts = new Map<string, number>();
   for (const c of all) parts.set(c.part, (parts.get(c.part) ?? 0) + c.self);
-  const totalUs = p.endTime - p.startTime;
+  const totalUs = Math.max(0, p.endTime - p.startTime - skipUs);
   return {
     totalUs,
     busyUs: totalUs - idle,

@@ -269,6 +269,11 @@ test('cpu profile: self and cumulative time per frame, parts of the stack', asyn
   assert.ok(!s.top.some((c) => c.frame === '(idle)'));
   assert.deepEqual(s.parts.map((p) => p.part), ['tailprobe/attack', 'idle', 'undici', 'gc']);
   assert.match(formatProfileSummary(s, 'x'), /61\.5%\s+\d+ms\s+92\.3%  tick dist\/src\/attack\/runner\.js:10/);
+  const late = summarizeCpuProfile(profile, 20, 250); // samples at t=0,100,300,... : the first two left out
+  assert.equal(late.totalUs, 750);
+  assert.equal(late.top.find((c) => c.frame.startsWith('tick'))!.self, 300);
+  const req = late.top.find((c) => c.frame.startsWith('request'))!;
+  assert.deepEqual([req.self, req.cum], [0, 300]); // only as the caller of the recursive tick
   assert.equal(partOf('node:internal/streams/writable', 'write'), 'node:streams');
   assert.equal(partOf('node:net', 'write'), 'node:net');
   assert.equal(partOf('file:///r/node_modules/@scope/pkg/x.js', 'f'), '@scope/pkg');
