@@ -5,16 +5,17 @@ import { Client, buildConnector, type Dispatcher } from 'undici';
  * The connections to one origin: undici Clients (one connection each), with the policy an open
  * model needs, which undici's own Pool does not have.
  *
- * - A request goes to an idle connection when there is one (the most recently freed: its socket
- *   and caches are warm), else to a new connection, else it waits here for the first connection
- *   that frees up. Waiting shows up in the request's send lag; the schedule is not slowed.
- * - Dialling is for a slow server, not for a late generator. A request sent on time that finds
- *   every connection busy dials a new one at once (the server is holding them: the open model
- *   needs more). A request that is already late (the generator stalled: GC, a busy machine) waits
- *   for the next connection to free up. Without this, a stall turns into a burst of late requests
- *   that each dial; dialling costs CPU, so the generator falls further behind, and thousands of
- *   connections later it measures only itself. (Timing cannot tell the two apart: a generator too
- *   busy to read its sockets sees a server that seems not to answer. Lateness can.)
+ * - A request goes to a connection with room when there is one (the most recently freed: its
+ *   socket and caches are warm); otherwise it waits here, and the wait shows up in its send lag
+ *   (the schedule is not slowed).
+ * - Dialling is for a slow server, not for a slow generator. A waiting request dials a new
+ *   connection only if, one event-loop turn later (after the loop has read every response that
+ *   arrived), every connection is still busy: the server is holding them, and the open model needs
+ *   more. A request that was already late when sent (the generator stalled: GC, a busy machine)
+ *   never dials while something is in flight; it takes the next connection that frees up. Without
+ *   these rules a busy generator takes its own unread responses for a slow server, dials a
+ *   connection per request, spends the CPU it lacked on dialling, falls further behind, and
+ *   thousands of connections later measures only itself.
  * - At most `maxConnecting` dials are in progress at once.
  * - Connections can be opened before the clock starts (prewarm), through the Clients' own
  *   connector, so they are configured exactly as undici configures any other.
