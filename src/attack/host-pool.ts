@@ -225,7 +225,10 @@ export class HostPool {
   private grow(): Conn {
     const h2 = this.o.h2c;
     const client = new Client(this.origin, {
-      pipelining: h2 ? this.o.h2Streams : this.o.pipelining,
+      // undici reuses a pipelining-1 socket only a loop turn after each response (a setImmediate);
+      // with 2 it writes the next request at once. We keep `cap` requests per connection ourselves
+      // (1 unless -pipelining), so this removes the wait, not the one-at-a-time.
+      pipelining: h2 ? this.o.h2Streams : Math.max(2, this.o.pipelining),
       allowH2: this.o.http2 || this.o.h2c,
       connect: this.connect,
       // Our whole-request deadline replaces undici's per-phase timers.
