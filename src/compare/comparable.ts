@@ -1,5 +1,6 @@
 import { formatDuration } from '../units/duration.js';
 import type { RunData } from './compare.js';
+import { generatorVerdict } from '../report/health.js';
 
 /**
  * Reasons two runs may not be comparable: a change in p99 means nothing if the load changed with
@@ -9,8 +10,6 @@ import type { RunData } from './compare.js';
 const RATE_TOLERANCE = 0.02;
 const MEASURED_RATE_TOLERANCE = 0.05;
 const DURATION_TOLERANCE = 0.1;
-/** A run where more than this share of requests left late says more about the generator than the service. */
-const LATE_TOLERANCE = 0.01;
 
 export function comparabilityWarnings(a: RunData, b: RunData): string[] {
   const out: string[] = [];
@@ -40,12 +39,11 @@ export function comparabilityWarnings(a: RunData, b: RunData): string[] {
     }
   }
   for (const r of [a, b]) {
-    const s = r.schedule;
-    if (s && s.lateRatio > LATE_TOLERANCE) {
-      out.push(
-        `the generator fell behind in ${r.name}: ${(s.lateRatio * 100).toFixed(1)}% of requests sent late ` +
-          `(send lag p99 ${formatDuration(round(s.p99))}, max ${formatDuration(round(s.max))}); its tail is partly the generator's`,
-      );
+    // The same judgement as `tailprobe report`: late sends count against the generator only when
+    // its own health (or the lack of it) says it, not the target, was short of time.
+    const v = r.schedule ? generatorVerdict(r.schedule, r.meta ? [r.meta] : []) : null;
+    if (v?.bottleneck) {
+      out.push(`the generator fell behind in ${r.name}: ${v.reasons.join('; ')}; its tail is partly the generator's`);
     }
     const h = r.meta?.health;
     if (h && h.ended && h.ended !== 'completed') out.push(`${r.name} did not run to the end (${h.ended})`);

@@ -1,4 +1,4 @@
-import type { Metrics } from '../metrics/metrics.js';
+import type { Metrics, ScheduleSummary } from '../metrics/metrics.js';
 import { LATE_SEND_THRESHOLD_NS, type RunMeta } from '../results/result.js';
 import { dur, pct } from './format.js';
 
@@ -15,32 +15,57 @@ export const GENERATOR_LAG_P99_LIMIT_NS = 10e6;
 /** CPU use at or above this share of the cores the generator could use means it was saturated. */
 export const GENERATOR_CPU_SATURATION = 0.9;
 
+/**
+ * Event-loop delay (p99, ns) above which the generator itself was too busy to send on time. Below it,
+ * late sends mean every connection was still busy with earlier requests: the target was slow to
+ * answer, which is the target's tail (latency counts from the schedule), not the generator's fault.
+ */
+export const GENERATOR_LOOP_P99_LIMIT_NS = 20e6;
+
 export interface GeneratorVerdict {
   /** True when the generator, not the target, limited the run. */
   bottleneck: boolean;
   /** Plain-language evidence, e.g. "12.5% of requests sent late (more than 1ms)". */
   reasons: string[];
+  /**
+   * Set when requests left late only because they waited for a connection the slow target still
+   * held, while the generator itself had time to spare: a note, not a warning.
+   */
+  waitedForConnections: string | null;
 }
 
-export function generatorVerdict(m: Metrics, meta: RunMeta[] = []): GeneratorVerdict {
+/**
+ * Who is to blame for late sends? Late sends alone do not say: a generator short of CPU and a
+ * target that holds every connection both delay them. The generator's own event-loop delay and CPU
+ * (GeneratorHealth, written by `attack`) tell them apart; without them (vegeta files, old runs)
+ * late sends are blamed on the generator, the cautious reading.
+ */
+export function generatorVerdict(s: ScheduleSummary, meta: RunMeta[] = []): GeneratorVerdict {
   const reasons: string[] = [];
   const maxMode = meta.some((x) => x.info?.maxMode);
-  const s = m.schedule();
-  if (s.recorded && !maxMode) {
-    if (s.lateRatio > GENERATOR_LATE_RATIO_LIMIT) {
-      reasons.push(`${pct(s.lateRatio)} of requests were sent late (more than ${dur(LATE_SEND_THRESHOLD_NS)} after their scheduled time)`);
-    }
-    if (s.p99 > GENERATOR_LAG_P99_LIMIT_NS) reasons.push(`p99 send lag was ${dur(s.p99)}`);
-  }
-  for (const x of meta) {
-    const h = x.health;
-    if (!h) continue;
-    const usable = Math.max(1, Math.min(h.cores || 1, x.info?.workers || 1));
+  const healths = meta.flatMap((x) => (x.health ? [{ h: x.health, info: x.info }] : []));
+  for (const { h, info } of healths) {
+    const usable = Math.max(1, Math.min(h.cores || 1, info?.workers || 1));
     if (h.cpuPercent >= GENERATOR_CPU_SATURATION * 100 * usable) {
       reasons.push(`its CPU was saturated (${Math.round(h.cpuPercent)}% of ${usable} core${usable > 1 ? 's' : ''})`);
     }
+    if (h.eventLoopP99 > GENERATOR_LOOP_P99_LIMIT_NS) {
+      reasons.push(`its event loop was delayed (p99 ${dur(h.eventLoopP99)})`);
+    }
   }
-  return { bottleneck: reasons.length > 0, reasons };
+  const late: string[] = [];
+  if (s.recorded && !maxMode) {
+    if (s.lateRatio > GENERATOR_LATE_RATIO_LIMIT) {
+      late.push(`${pct(s.lateRatio)} of requests were sent late (more than ${dur(LATE_SEND_THRESHOLD_NS)} after their scheduled time)`);
+    }
+    if (s.p99 > GENERATOR_LAG_P99_LIMIT_NS) late.push(`p99 send lag was ${dur(s.p99)}`);
+  }
+  let waitedForConnections: string | null = null;
+  if (late.length > 0) {
+    if (reasons.length > 0 || healths.length === 0) reasons.unshift(...late);
+    else waitedForConnections = late.join('; ');
+  }
+  return { bottleneck: reasons.length > 0, reasons, waitedForConnections };
 }
 
 /** What a report needs to know about where its results came from. */
@@ -61,12 +86,18 @@ export function reportWarnings(m: Metrics, meta: RunMeta[] = [], sources: Source
         'Measure the tail at a fixed -rate.',
     );
   }
-  const v = generatorVerdict(m, meta);
+  const v = generatorVerdict(m.schedule(), meta);
   if (v.bottleneck) {
     out.push(
       `Warning: the load generator, not the target, was the bottleneck: ${v.reasons.join('; ')}. ` +
         'Latencies still count from the scheduled send times, but the target got less load than asked; ' +
         'lower -rate, add workers or use a bigger machine.',
+    );
+  } else if (v.waitedForConnections) {
+    out.push(
+      `Note: ${v.waitedForConnections}, because every connection was still busy with earlier requests while the ` +
+        "generator itself kept up: the target was slow to answer. Latencies count from the scheduled send times, " +
+        'so this tail is the target\'s; raise -max-connections to send such requests on time.',
     );
   }
   for (const x of meta) {

@@ -6,7 +6,7 @@ export { tabwrite } from './tabwriter.js';
 export { roundDuration } from './format.js';
 export {
   generatorVerdict, reportWarnings, truncationNotes, type GeneratorVerdict, type SourceSummary,
-  GENERATOR_LATE_RATIO_LIMIT, GENERATOR_LAG_P99_LIMIT_NS, GENERATOR_CPU_SATURATION,
+  GENERATOR_LATE_RATIO_LIMIT, GENERATOR_LAG_P99_LIMIT_NS, GENERATOR_CPU_SATURATION, GENERATOR_LOOP_P99_LIMIT_NS,
 } from './health.js';
 export {
   runReport, renderReport, parseReportType,

@@ -120,7 +120,7 @@ test('compare warns when runs are not comparable', async () => {
   const r = await runCli(['compare', a, path]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /^tailprobe: compare: warning: .*w-a\.bin and .*w-b\.bin ran at different rates: 500\/s and 1000\/s achieved$/m);
-  assert.match(r.stderr, /^tailprobe: compare: warning: the generator fell behind in .*w-b\.bin: 20\.0% of requests sent late/m);
+  assert.match(r.stderr, /^tailprobe: compare: warning: the generator fell behind in .*w-b\.bin: 20\.00% of requests were sent late/m);
 });
 
 test('compare bad input: one line and exit 2', async () => {

@@ -233,6 +233,14 @@ test('warnings: closed loop, generator bottleneck (late sends, send lag, CPU), e
   assert.match(t, /Schedule {6}\[late, ratio, lag 50, 99, max\] {4}1000, 10\.00%, 50µs, 20ms, 20ms/);
   assert.match(t, /Warning: the load generator, not the target, was the bottleneck: 10\.00% of requests were sent late \(more than 1ms after their scheduled time\); p99 send lag was 20ms\./);
 
+  // Late sends while the generator's own loop had time to spare: the target held the connections.
+  const roomy = { ...info(), health: { cpuPercent: 20, cores: 2, eventLoopP99: 2e6, eventLoopMax: 5e6, unsent: 0, ended: 'completed' } };
+  const waited = textReport(late, [roomy]);
+  assert.doesNotMatch(waited, /Warning/);
+  assert.match(waited, /Note: 10\.00% of requests were sent late .* because every connection was still busy with earlier requests/);
+  const busyLoop = { ...roomy, health: { ...roomy.health, eventLoopP99: 40e6 } };
+  assert.match(textReport(late, [busyLoop]), /bottleneck: 10\.00% of requests were sent late .*; its event loop was delayed \(p99 40ms\)/);
+
   const cpu = { ...info(), health: { cpuPercent: 99, cores: 2, eventLoopP99: 1e6, eventLoopMax: 2e6, unsent: 42, ended: 'interrupted' } };
   const c = textReport(healthy, [cpu]);
   assert.match(c, /bottleneck: its CPU was saturated \(99% of 1 core\)/);
