@@ -12,6 +12,7 @@ import { Plan, type PlanOptions } from './plan.js';
 import type { AttackRun, PluginOutcome } from './plugin.js';
 import { Runner } from './runner.js';
 import { createMetronome } from './metronome.js';
+import { warmUp } from './warmup.js';
 import { VERSION } from './version.js';
 import type { WorkerSetup } from './worker-protocol.js';
 import { WorkerGroup } from './workers.js';
@@ -79,8 +80,8 @@ export async function attack(
 
   if (o.workers === 1) {
     const plan = new Plan(o.targets, planOptions(o, 0, 1));
-    const metronome = o.pacer ? createMetronome() : null;
-    await Promise.all([plan.prewarm(), metronome?.ready]);
+    const metronome = o.pacer ? createMetronome(o.pacer.spec, 1, o.durationNs) : null;
+    await Promise.all([plan.prewarm(), metronome?.ready, warmUp({ maxRequests: planned })]);
     clock = Clock.startingIn(START_DELAY_MS);
     const runner = new Runner({
       ...runnerOptions(o, 0, 1),
@@ -115,6 +116,7 @@ export async function attack(
         plan: planOptions(o, k, o.workers),
         ship,
         flushMs: 100,
+        planned: Number.isFinite(planned) ? Math.ceil(planned / o.workers) : Infinity,
         ...(opts.testCrashWorker?.index === k ? { crashAfterMs: opts.testCrashWorker.afterMs } : {}),
       });
     }

@@ -33,6 +33,8 @@ export interface HostPoolOptions {
   h2c: boolean;
   insecure: boolean;
   connectTimeoutMs: number;
+  /** Replaces the network connector (the warm-up runs the real engine against in-memory sockets). */
+  connector?: ReturnType<typeof buildConnector>;
 }
 
 /** A request this late (ns) waits for a busy connection instead of dialling a new one. */
@@ -76,7 +78,7 @@ export class HostPool {
     readonly origin: string,
     private readonly o: HostPoolOptions,
   ) {
-    this.base = buildConnector({
+    this.base = o.connector ?? buildConnector({
       rejectUnauthorized: !o.insecure,
       allowH2: o.http2,
       // undici 7's connector supports h2c (prior knowledge) but its types do not list the option yet.

@@ -1,6 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { HostPool } from './host-pool.js';
-import { warmUpHttp } from './warmup.js';
+import { HostPool, type HostPoolOptions } from './host-pool.js';
 import type { Target } from '../targets/target.js';
 import { VERSION } from './version.js';
 
@@ -33,6 +32,8 @@ export interface PlanOptions {
   /** Connect timeout, ms (our whole-request timeout bounds it anyway). */
   connectTimeoutMs: number;
   headers: Record<string, string[]>;
+  /** See HostPoolOptions.connector. */
+  connector?: HostPoolOptions['connector'];
 }
 
 const USER_AGENT = `tailprobe/${VERSION}`;
@@ -111,6 +112,7 @@ export class Plan {
         h2c: this.o.h2c,
         insecure: this.o.insecure,
         connectTimeoutMs: this.o.connectTimeoutMs,
+        ...(this.o.connector ? { connector: this.o.connector } : {}),
       });
       this.pools.set(origin, pool);
     }
@@ -122,7 +124,6 @@ export class Plan {
    * that refuses connections is not an error here: the attack will record what happens.
    */
   async prewarm(): Promise<void> {
-    await warmUpHttp();
     const n = this.o.maxConnections > 0 ? Math.min(this.o.prewarm, this.o.maxConnections) : this.o.prewarm;
     if (n <= 0) return;
     // HTTP/2 multiplexes: one connection carries everything until it is full.

@@ -280,7 +280,7 @@ export class Runner {
 
   private armTimer(atNs: number, nowNs: number): void {
     if (this.metronome !== null && atNs !== this.endNs) {
-      this.metronome.publish(atNs);
+      this.metronome.publish(this.nextIndex);
       // The timer stays as a safety net, a little after the metronome should have fired.
       atNs += FALLBACK_NS;
     }

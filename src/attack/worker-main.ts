@@ -15,6 +15,7 @@ import { Runner } from './runner.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol.js';
 import { createShipper } from './shipper.js';
 import { createMetronome } from './metronome.js';
+import { warmUp } from './warmup.js';
 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
@@ -22,8 +23,8 @@ const post = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, tr
 
 async function main(): Promise<void> {
   const plan = new Plan(setup.targets, setup.plan);
-  const metronome = setup.pacer ? createMetronome() : null;
-  await Promise.all([plan.prewarm(), metronome?.ready]);
+  const metronome = setup.pacer ? createMetronome(setup.pacer, setup.stride, setup.durationNs) : null;
+  await Promise.all([plan.prewarm(), metronome?.ready, warmUp({ maxRequests: setup.planned })]);
   const shipper = createShipper(setup.ship);
   let delta = new Metrics();
   let runner: Runner | null = null;
