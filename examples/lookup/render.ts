@@ -32,18 +32,21 @@ export interface Rendered {
 const noop = () => {};
 
 /**
- * The naive path, the way a first version gets written: copy what the response needs into a fresh
- * object graph (formatting timestamps and values as it goes), JSON.stringify it, and encode the
- * JSON into a freshly allocated response buffer. All of it garbage a moment later.
+ * The naive path, the way a first version gets written: take a private copy of the entries, copy
+ * what the response needs into a fresh object graph (formatting timestamps and values as it goes),
+ * JSON.stringify it, and encode the JSON into a freshly allocated response buffer. All of it
+ * garbage a moment later.
  */
 export function renderFresh(view: LookupView, bufferSize = RESPONSE_BUFFER_SIZE): Rendered {
-  const e = view.entry;
+  // A private copy of everything the response shows, so nothing can change under the rendering.
+  const e = structuredClone(view.entry);
+  const linked = structuredClone(view.related);
   const tags: string[] = [];
   for (const t of e.tags) tags.push(t);
   const history: Array<{ at: string; value: string }> = [];
   for (const h of e.history) history.push({ at: new Date(h.t).toISOString(), value: (h.v / 1000).toFixed(3) });
   const related: Array<{ key: string; name: string; tier: number; at: string; value: string }> = [];
-  for (const r of view.related) {
+  for (const r of linked) {
     const last = r.history[r.history.length - 1]!;
     related.push({ key: r.key, name: r.name, tier: r.attrs.tier, at: new Date(last.t).toISOString(), value: (last.v / 1000).toFixed(3) });
   }

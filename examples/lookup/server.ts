@@ -25,7 +25,7 @@ const USAGE = `Usage: node dist/examples/lookup/server.js [flags]
   --lock mutex|rwmutex table lock: one mutex, or read-write           LOOKUP_LOCK
   --entries N          table size (default 300000)                     LOOKUP_ENTRIES
   --related N          related entries fetched per lookup (default 8)  LOOKUP_RELATED
-  --chunks N           pieces each entry is read in, one event-loop turn each (default 4)  LOOKUP_CHUNKS
+  --chunks N           pieces each entry is read in, one event-loop turn each (default 14)  LOOKUP_CHUNKS
   --refresh-ms N       writer period, 0 = no writer (default 1000)     LOOKUP_REFRESH_MS
   --buffer-kib N       response buffer capacity, KiB (default 1024)    LOOKUP_BUFFER_KIB
   --pprof PORT|off     tailprobe agent (/debug/pprof) on 127.0.0.1:PORT (default 0 = any free port)  LOOKUP_PPROF
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     lock,
     entries: intOf('entries', opt('entries'), 300_000),
     related: intOf('related', opt('related'), 8),
-    chunks: intOf('chunks', opt('chunks'), 4),
+    chunks: intOf('chunks', opt('chunks'), 14),
     refreshMs: intOf('refresh-ms', opt('refresh-ms'), 1000),
     bufferSize: intOf('buffer-kib', opt('buffer-kib'), RESPONSE_BUFFER_SIZE / 1024) * 1024,
   });

@@ -51,7 +51,7 @@ export interface TableOptions {
   history?: number;
   /** Related entries linked from each entry (default 8): each is one async read under the lock. */
   related?: number;
-  /** Pieces each entry is read in, one turn of the event loop each (default 4). */
+  /** Pieces each entry is read in, one turn of the event loop each (default 14). */
   chunks?: number;
   lock?: LockKind;
   /** Seed of the deterministic generator, so tests can predict every entry. */
@@ -84,7 +84,7 @@ export class LookupTable {
     this.size = opts.entries ?? 300_000;
     this.historyLen = opts.history ?? 8;
     this.relatedLen = opts.related ?? 8;
-    this.chunks = Math.max(1, opts.chunks ?? 4);
+    this.chunks = Math.max(1, opts.chunks ?? 14);
     this.lockKind = opts.lock ?? 'mutex';
     this.mutex = this.lockKind === 'mutex' ? new Mutex('lookup.table') : null;
     this.rw = this.lockKind === 'rwmutex' ? new RWMutex('lookup.table') : null;
@@ -93,15 +93,21 @@ export class LookupTable {
   }
 
   /**
-   * The read path: entry plus related entries, consistent with each other. With `mutex` every
-   * reader takes the one exclusive lock; with `rwmutex` readers share it. Either way it is held
-   * across the async fetches, i.e. across turns of the event loop.
+   * The read path: entry plus related entries, consistent with each other, and (given `build`)
+   * whatever the caller builds from them, built while they still are. With `mutex` every reader
+   * takes the one exclusive lock; with `rwmutex` readers share it. Either way it is held across
+   * the async reads, i.e. across turns of the event loop, and across `build`.
    */
-  async lookup(key: string): Promise<LookupView | undefined> {
+  async lookup(key: string): Promise<LookupView | undefined>;
+  async lookup<T>(key: string, build: (view: LookupView) => T): Promise<T | undefined>;
+  async lookup<T>(key: string, build?: (view: LookupView) => T): Promise<T | LookupView | undefined> {
     // The read lock: the call site a block profile names when readers queue.
     const release = this.mutex !== null ? await this.mutex.lock() : await this.rw!.rlock();
     try {
-      return await this.read(key);
+      const view = await this.read(key);
+      // What the caller makes of the view (the response) is made while the view is still
+      // guaranteed consistent: under the lock.
+      return view === undefined || build === undefined ? view : build(view);
     } finally {
       release();
     }

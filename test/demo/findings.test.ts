@@ -1,0 +1,156 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ProfileBuilder, contentionToPprof, V8_GC_FRAME } from '../../src/profile/index.js';
+import { Metrics } from '../../src/metrics/index.js';
+import {
+  allocCulprit,
+  eventSummary,
+  gcFinding,
+  improvement,
+  lockCulprit,
+  runNumbers,
+  tailShape,
+  type RunNumbers,
+} from '../../src/demo/findings.js';
+import { niceRate } from '../../src/demo/calibrate.js';
+import { parseReadyLine } from '../../src/demo/service.js';
+
+/**
+ * The demo's sentences are computed from measurements: these check that each one follows the
+ * numbers it is given, including when they do not have the story's shape.
+ */
+
+function numbers(p50: number, p99: number, mean: number): RunNumbers {
+  const ms = 1e6;
+  return { name: 'x', requests: 1000, success: 1, rate: 100, p50: p50 * ms, p90: p50 * ms, p99: p99 * ms, p999: p99 * ms, mean: mean * ms, max: p99 * ms };
+}
+
+test('tailShape: a fat tail is p99 >= 10x p50 and >= 3x mean; otherwise it says so', () => {
+  const fat = tailShape(numbers(2, 480, 20));
+  assert.equal(fat.fat, true);
+  assert.match(fat.sentence, /^Averages are liars: mean 20\.0 ms, median 2\.00 ms, p99 480 ms \(240x the median, 24x the mean\)/);
+  const thin = tailShape(numbers(2, 12, 3));
+  assert.equal(thin.fat, false);
+  assert.match(thin.sentence, /not as fat as the story's/);
+  assert.equal(tailShape(numbers(2, 25, 10)).fat, false, '12.5x the median but only 2.5x the mean');
+});
+
+test('runNumbers comes from Metrics', () => {
+  const m = new Metrics();
+  for (let i = 1; i <= 100; i++) {
+    m.add({ attack: 'a', seq: i, code: 200, timestamp: BigInt(i) * 10_000_000n, latency: i * 1e6, sendLag: 0, bytesOut: 0, bytesIn: 10, error: '', body: null, method: 'GET', url: 'u', headers: null });
+  }
+  const n = runNumbers('broken', m);
+  assert.equal(n.name, 'broken');
+  assert.equal(n.requests, 100);
+  assert.equal(n.max, 100e6);
+  assert.ok(Math.abs(n.p50 - 50e6) < 0.1e6);
+  assert.ok(Math.abs(n.mean - 50.5e6) < 1);
+});
+
+function cpuProfile(gcMs: number, otherMs: number) {
+  const b = new ProfileBuilder({ sampleTypes: [['samples', 'count'], ['cpu', 'nanoseconds']], periodType: ['cpu', 'nanoseconds'], period: 1e6 });
+  const gc = b.location({ name: V8_GC_FRAME, file: '', line: 0 });
+  const work = b.location({ name: 'handle', file: '/x/service.js', line: 10 });
+  const prog = b.location({ name: '(program)', file: '', line: 0 });
+  b.sample([gc], [gcMs, gcMs * 1e6]);
+  b.sample([work], [otherMs, otherMs * 1e6]);
+  b.sample([prog], [1, 1e6]);
+  return b.build();
+}
+
+test('gcFinding: the GC share of a CPU profile, loud from 10%', () => {
+  const loud = gcFinding(cpuProfile(30, 69));
+  assert.ok(Math.abs(loud.gcFraction - 0.3) < 1e-9);
+  assert.equal(loud.loud, true);
+  assert.match(loud.sentence, /took 30\.0% of the CPU samples: the fingerprint of allocation pressure/);
+  const quiet = gcFinding(cpuProfile(3, 96));
+  assert.equal(quiet.loud, false);
+  assert.match(quiet.sentence, /took 3\.0% .* under the 10\.0%/);
+  assert.equal(gcFinding(null).loud, false);
+});
+
+function allocsProfile(top: { name: string; file: string }) {
+  const b = new ProfileBuilder({
+    sampleTypes: [['alloc_objects', 'count'], ['alloc_space', 'bytes']],
+    periodType: ['space', 'bytes'],
+    period: 32768,
+    defaultSampleType: 'alloc_space',
+  });
+  const handle = b.location({ name: 'handle', file: '/w/dist/examples/lookup/service.js', line: 40 });
+  const a = b.location({ name: top.name, file: top.file, line: 17 });
+  const a2 = b.location({ name: top.name, file: top.file, line: 25 });
+  const other = b.location({ name: 'processImmediate', file: 'node:internal/timers', line: 400 });
+  b.sample([a, handle], [10, 6000]);
+  b.sample([a2, handle], [10, 1000]);
+  b.sample([other], [10, 3000]);
+  return b.build();
+}
+
+test('allocCulprit: names the top allocating function and its heaviest line, and whether it is the fault', () => {
+  const hit = allocCulprit(allocsProfile({ name: 'renderFresh', file: '/w/dist/examples/lookup/render.js' }));
+  assert.ok(hit.culprit);
+  assert.equal(hit.culprit.function, 'renderFresh');
+  assert.equal(hit.culprit.line, 17);
+  assert.ok(Math.abs(hit.culprit.share - 0.7) < 1e-9);
+  assert.equal(hit.culprit.expected, true);
+  assert.match(hit.sentence, /top allocating function is renderFresh \(\/w\/dist\/examples\/lookup\/render\.js:17\), 70\.0% of the/);
+  const miss = allocCulprit(allocsProfile({ name: 'parseHeaders', file: 'node:_http_common' }));
+  assert.equal(miss.culprit!.expected, false);
+  assert.match(miss.sentence, /That is not the service's per-request response assembly/);
+});
+
+test('lockCulprit: the top waiting call site of a block profile, the lock, the average queue', () => {
+  const frame = (functionName: string, file: string, line: number) => ({ functionName, file, line, column: 5 });
+  const block = contentionToPprof(
+    [
+      { stack: [frame('lookup', '/w/dist/examples/lookup/table.js', 42), frame('handle', '/w/dist/examples/lookup/service.js', 60)], lockName: 'lookup.table', count: 900, delayNs: 9e9, mode: 'write' },
+      { stack: [frame('refresh', '/w/dist/examples/lookup/table.js', 88)], lockName: 'lookup.table', count: 3, delayNs: 1e9, mode: 'write' },
+    ],
+    { kind: 'block', durationNs: 5e9 },
+  );
+  const r = lockCulprit(block, 5);
+  assert.ok(r.culprit);
+  assert.equal(r.culprit.function, 'lookup');
+  assert.equal(r.culprit.line, 42);
+  assert.equal(r.culprit.lock, 'lookup.table');
+  assert.equal(r.culprit.waits, 903);
+  assert.equal(r.culprit.expected, true);
+  assert.equal(r.waitNs, 10e9);
+  assert.match(r.sentence, /903 waits for a lock, 10s of waiting in a 5s window \(on average 2\.0 requests queued at any moment\); 90\.0% of it at lookup/);
+  const none = lockCulprit(contentionToPprof([], { kind: 'block' }), 5);
+  assert.equal(none.culprit, null);
+  assert.match(none.sentence, /no request waited for a lock/);
+  const elsewhere = contentionToPprof([{ stack: [frame('flush', '/w/app/log.js', 7)], lockName: 'log', count: 5, delayNs: 5e6 }], { kind: 'block' });
+  assert.equal(lockCulprit(elsewhere, 5).culprit!.expected, false);
+});
+
+test('improvement and events: sentences state the numbers, including a regression', () => {
+  assert.match(improvement(numbers(2, 480, 20), numbers(1, 35, 2)).sentence, /^p99 480 ms -> 35\.0 ms \(14x lower\)/);
+  assert.match(improvement(numbers(1, 35, 2), numbers(1, 70, 3)).sentence, /\(2\.0x HIGHER\)/);
+  const ev = eventSummary(
+    [
+      { kind: 'gc', start: 0n, duration: 5e6, detail: 'scavenge' },
+      { kind: 'gc', start: 1n, duration: 120e6, detail: 'mark-sweep-compact' },
+      { kind: 'stall', start: 2n, duration: 130e6, detail: '' },
+    ],
+    10e9,
+  );
+  assert.equal(ev.gcPauses, 2);
+  assert.equal(ev.majorGcs, 1);
+  assert.match(ev.sentence, /2 GC pauses \(1 full mark-compact\), 125 ms in all \(1\.3% of the run\), the longest 120 ms, and 1 event-loop stall \(longest 130 ms\)/);
+  assert.match(eventSummary([], 1e9).sentence, /no GC pause and no event-loop stall/);
+});
+
+test('rates are rounded as people write them; the ready line', () => {
+  assert.equal(niceRate(227.8), 230);
+  assert.equal(niceRate(1049), 1000);
+  assert.deepEqual(parseReadyLine('lookup ready url=http://127.0.0.1:1 pprof=http://127.0.0.1:2 alloc=pool lock=mutex entries=5'), {
+    url: 'http://127.0.0.1:1',
+    pprof: 'http://127.0.0.1:2',
+    alloc: 'pool',
+    lock: 'mutex',
+    entries: '5',
+  });
+  assert.equal(parseReadyLine('something else'), null);
+});
