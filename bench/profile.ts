@@ -10,6 +10,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatHelp, parseArgs, type CommandSpec } from '../src/cli/flags.js';
 import { TailprobeError } from '../src/errors.js';
+import { formatDuration } from '../src/units/index.js';
 import { findTool } from '../test/helpers/tools.js';
 import { scratchDir } from './lib/context.js';
 import { formatProfileSummary, summarizeCpuProfile, type CpuProfile } from './lib/cpuprofile.js';
@@ -68,8 +69,13 @@ async function main(argv: string[]): Promise<number> {
     );
     for (const f of readdirSync(outDir).filter((x) => x.endsWith('.cpuprofile')).sort()) {
       const profile = JSON.parse(readFileSync(join(outDir, f), 'utf8')) as CpuProfile;
-      process.stdout.write(formatProfileSummary(summarizeCpuProfile(profile, a.number('top'), a.number('skip') / 1e3), `${f} (after the first ${a.string('skip') || '2s'})`) + '\n');
+      process.stdout.write(formatProfileSummary(summarizeCpuProfile(profile, a.number('top'), a.number('skip') / 1e3), `${f} (after the first ${formatDuration(a.number('skip'))})`) + '\n');
     }
+    // A thread blocked in Atomics.wait or a syscall looks busy in a V8 profile (it samples wall
+    // time); the kernel's per-thread CPU says which threads really used the CPU.
+    process.stdout.write(
+      `CPU per thread over the whole run (s): ${r.proc.threads.filter((t) => t.cpuSec > 0).map((t) => `${t.tid}${t.tid === r.proc.pid ? ' (main)' : ''} ${t.cpuSec.toFixed(2)}`).join(', ')}\n`,
+    );
     process.stdout.write(`profiles: ${outDir}\n`);
   } finally {
     await nginx.stop();

@@ -76,6 +76,25 @@ export function reapedChildrenCpuSec(): number {
   return f ? (parseInt(f[13]!, 10) + parseInt(f[14]!, 10)) / CLK_TCK : NaN;
 }
 
+/** CPU seconds of each thread of a live process so far (thread id -> seconds). */
+export function threadCpuSec(pid: number): Array<{ tid: number; cpuSec: number }> {
+  const out: Array<{ tid: number; cpuSec: number }> = [];
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const s = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+        out.push({ tid: +tid, cpuSec: (parseInt(f[11]!, 10) + parseInt(f[12]!, 10)) / CLK_TCK });
+      } catch {
+        /* thread ended */
+      }
+    }
+  } catch {
+    /* process gone */
+  }
+  return out;
+}
+
 /** Resident memory now and at its peak (VmHWM), bytes; null when the process is gone. */
 export function processMemory(pid: number): { rss: number; hwm: number } | null {
   try {
@@ -180,6 +199,8 @@ export interface ProcessRun {
   /** Peak resident memory: the larger of the sampled tree sum and the root's VmHWM, bytes. */
   peakRss: number;
   pid: number;
+  /** CPU seconds per thread of the root process at the last sample (a profile's "busy" is wall time, this is CPU). */
+  threads: Array<{ tid: number; cpuSec: number }>;
 }
 
 const MAX_CAPTURE = 16 * 1024 * 1024;
@@ -216,7 +237,10 @@ export function runProcess(
     }
     const samples: MemorySample[] = [];
     let hwm = 0;
+    let threads: Array<{ tid: number; cpuSec: number }> = [];
     const sample = () => {
+      const t = threadCpuSec(pid);
+      if (t.length) threads = t;
       let rss = 0;
       let cpu = 0;
       for (const p of processTree(pid)) {
@@ -250,6 +274,7 @@ export function runProcess(
         samples,
         peakRss: Math.max(peakSampled, hwm),
         pid,
+        threads,
       });
     });
   });
