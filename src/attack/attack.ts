@@ -42,6 +42,8 @@ export async function attack(
 ): Promise<AttackOutcome> {
   const o = resolveOptions(opts);
   const planned = o.pacer ? countBefore(o.pacer, o.durationNs) : Infinity;
+  // A slow schedule has headroom for cold code; warm up about one second's worth of requests.
+  const warmUpRequests = o.pacer ? Math.min(planned, Math.ceil(o.pacer.rateAt(0) / o.workers)) : Infinity;
   const metrics = new Metrics();
   const info: RunInfo = {
     name: o.name,
@@ -81,7 +83,7 @@ export async function attack(
   if (o.workers === 1) {
     const plan = new Plan(o.targets, planOptions(o, 0, 1));
     const metronome = o.pacer ? createMetronome(o.pacer.spec, 1, o.durationNs) : null;
-    await Promise.all([plan.prewarm(), metronome?.ready, warmUp({ maxRequests: planned })]);
+    await Promise.all([plan.prewarm(), metronome?.ready, warmUp({ maxRequests: warmUpRequests })]);
     clock = Clock.startingIn(START_DELAY_MS);
     const runner = new Runner({
       ...runnerOptions(o, 0, 1),
@@ -116,7 +118,7 @@ export async function attack(
         plan: planOptions(o, k, o.workers),
         ship,
         flushMs: 100,
-        planned: Number.isFinite(planned) ? Math.ceil(planned / o.workers) : Infinity,
+        warmUpRequests,
         ...(opts.testCrashWorker?.index === k ? { crashAfterMs: opts.testCrashWorker.afterMs } : {}),
       });
     }

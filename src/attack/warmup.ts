@@ -18,8 +18,8 @@ import { Runner } from './runner.js';
  * the backlog reached 150 ms), and those late sends are the generator's, not the service's.
  *
  * It runs in rounds of 1,000 requests and stops when a round is no faster than the best one so
- * far (converged), after `maxRequests` (no point warming up longer than the attack), or after
- * `maxMs`.
+ * far (converged), after `maxRequests` (the attack passes about one second of its schedule: a slow
+ * schedule has the headroom to run cold, and warming up costs CPU), or after `maxMs`.
  */
 export async function warmUp(opts: { maxRequests?: number; maxMs?: number } = {}): Promise<void> {
   const maxRequests = Math.min(opts.maxRequests ?? 20_000, 20_000);

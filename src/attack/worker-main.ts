@@ -24,7 +24,7 @@ const post = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, tr
 async function main(): Promise<void> {
   const plan = new Plan(setup.targets, setup.plan);
   const metronome = setup.pacer ? createMetronome(setup.pacer, setup.stride, setup.durationNs) : null;
-  await Promise.all([plan.prewarm(), metronome?.ready, warmUp({ maxRequests: setup.planned })]);
+  await Promise.all([plan.prewarm(), metronome?.ready, warmUp({ maxRequests: setup.warmUpRequests })]);
   const shipper = createShipper(setup.ship);
   let delta = new Metrics();
   let runner: Runner | null = null;

@@ -23,8 +23,8 @@ export interface WorkerSetup {
   /** 'encoded': ship BinaryEncoder bytes; 'objects': ship Result objects (structured clone). */
   ship: 'encoded' | 'objects';
   flushMs: number;
-  /** Requests this worker is planned to send (Infinity: no planned end); bounds the warm-up. */
-  planned: number;
+  /** In-memory requests to warm the engine up with before the clock starts (see warmup.ts). */
+  warmUpRequests: number;
   crashAfterMs?: number;
 }
 
