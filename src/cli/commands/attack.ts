@@ -154,7 +154,11 @@ export const command: Command = {
 
     try {
       const out = await attack(opts, (r) => writer.write(r));
-      if (live) stderr.write('\n');
+      if (live) {
+        // The final numbers, on the same line the progress was drawn on.
+        const elapsedNs = out.metrics.requests > 0 ? Number(out.metrics.end - out.info.startedAt) : 0;
+        stderr.write(`\r${formatProgress({ elapsedNs, metrics: out.metrics, inFlight: 0, sent: out.metrics.requests })}\x1b[K\n`);
+      }
       const events = out.outcomes.flatMap((o) => o.meta?.events ?? []);
       writer.writeMeta({ health: out.health, ...(events.length ? { events } : {}) });
       await writer.close();
