@@ -25,7 +25,7 @@ const USAGE = `Usage: node dist/examples/lookup/server.js [flags]
   --lock mutex|rwmutex table lock: one mutex, or read-write           LOOKUP_LOCK
   --entries N          table size (default 300000)                     LOOKUP_ENTRIES
   --related N          related entries fetched per lookup (default 8)  LOOKUP_RELATED
-  --chunks N           pieces each entry is read in, one event-loop turn each (default 14)  LOOKUP_CHUNKS
+  --chunks N           pieces each entry is read in, one event-loop turn each (default 8)  LOOKUP_CHUNKS
   --refresh-ms N       writer period, 0 = no writer (default 1000)     LOOKUP_REFRESH_MS
   --buffer-kib N       response buffer capacity, KiB (default 1024)    LOOKUP_BUFFER_KIB
   --pprof PORT|off     tailprobe agent (/debug/pprof) on 127.0.0.1:PORT (default 0 = any free port)  LOOKUP_PPROF
@@ -74,7 +74,6 @@ async function main(): Promise<void> {
   const alloc = oneOf<AllocKind>('alloc', opt('alloc'), ['fresh', 'pool'], 'fresh');
   const lock = oneOf<LockKind>('lock', opt('lock'), ['mutex', 'rwmutex'], 'mutex');
   const pprof = opt('pprof') ?? '0';
-  const started = performance.now();
   const service = await startLookupService({
     host: opt('host') ?? '127.0.0.1',
     port: intOf('port', opt('port'), 8080),
@@ -82,11 +81,10 @@ async function main(): Promise<void> {
     lock,
     entries: intOf('entries', opt('entries'), 300_000),
     related: intOf('related', opt('related'), 8),
-    chunks: intOf('chunks', opt('chunks'), 14),
+    chunks: intOf('chunks', opt('chunks'), 8),
     refreshMs: intOf('refresh-ms', opt('refresh-ms'), 1000),
     bufferSize: intOf('buffer-kib', opt('buffer-kib'), RESPONSE_BUFFER_SIZE / 1024) * 1024,
   });
-  const buildMs = Math.round(performance.now() - started);
 
   let agent: { url: string; close(): Promise<void> } | null = null;
   if (pprof !== 'off') {
@@ -113,7 +111,7 @@ async function main(): Promise<void> {
   const heapMB = Math.round(process.memoryUsage().heapUsed / 2 ** 20);
   process.stdout.write(
     `lookup ready url=${service.url} pprof=${agent?.url ?? 'off'} alloc=${alloc} lock=${lock} ` +
-      `entries=${service.table.size} heapMB=${heapMB} buildMs=${buildMs} pid=${process.pid}\n`,
+      `entries=${service.table.size} heapMB=${heapMB} buildMs=${Math.round(service.buildMs)} warmMs=${Math.round(service.warmMs)} pid=${process.pid}\n`,
   );
 }
 

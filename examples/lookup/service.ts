@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { LookupTable, type LockKind, type TableOptions } from './table.js';
+import { keyOf, LookupTable, type LockKind, type TableOptions } from './table.js';
 import { PooledRenderer, renderFresh, RESPONSE_BUFFER_SIZE, type AllocKind, type Rendered } from './render.js';
 import type { LookupView } from './table.js';
 
@@ -28,6 +28,8 @@ export interface LookupServiceOptions extends TableOptions {
   refreshCount?: number;
   /** Capacity of each response buffer, bytes (default RESPONSE_BUFFER_SIZE, 1 MiB). */
   bufferSize?: number;
+  /** Run the request path in-process before listening, so the first requests meet compiled code (default true). */
+  warmup?: boolean;
 }
 
 export interface LookupService {
@@ -39,12 +41,17 @@ export interface LookupService {
   lock: LockKind;
   /** Requests answered, by status. */
   stats: { ok: number; notFound: number; bad: number };
+  /** Time to build the table and to warm the request path up, ms. */
+  buildMs: number;
+  warmMs: number;
   close(): Promise<void>;
 }
 
 export async function startLookupService(opts: LookupServiceOptions = {}): Promise<LookupService> {
   const alloc = opts.alloc ?? 'fresh';
+  const t0 = performance.now();
   const table = new LookupTable(opts);
+  const buildMs = performance.now() - t0;
   const bufferSize = opts.bufferSize ?? RESPONSE_BUFFER_SIZE;
   const pooled = alloc === 'pool' ? new PooledRenderer(bufferSize) : null;
   const render: (v: LookupView) => Rendered = pooled ? (v) => pooled.render(v) : (v) => renderFresh(v, bufferSize);
@@ -94,6 +101,10 @@ export async function startLookupService(opts: LookupServiceOptions = {}): Promi
   const writer = refreshMs > 0 ? setInterval(() => void table.refresh(refreshCount), refreshMs) : null;
   writer?.unref();
 
+  const t1 = performance.now();
+  if (opts.warmup !== false) await warmUp(table, render);
+  const warmMs = performance.now() - t1;
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
@@ -108,6 +119,8 @@ export async function startLookupService(opts: LookupServiceOptions = {}): Promi
     alloc,
     lock: table.lockKind,
     stats,
+    buildMs,
+    warmMs,
     close: () =>
       new Promise<void>((resolve) => {
         if (writer) clearInterval(writer);
@@ -115,6 +128,19 @@ export async function startLookupService(opts: LookupServiceOptions = {}): Promi
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Before taking traffic, run lookups and renders in-process until V8 has compiled the hot path:
+ * a cold service is several times slower for its first thousands of requests, and that is not
+ * the tail we are here to study.
+ */
+async function warmUp(table: LookupTable, render: (v: LookupView) => Rendered): Promise<void> {
+  const keys = Math.min(table.size, 100);
+  const views = await Promise.all(Array.from({ length: keys }, (_, i) => table.lookup(keyOf((i * 7919) % table.size))));
+  for (let round = 0; round < 4; round++) {
+    for (const v of views) if (v !== undefined) render(v).release();
+  }
 }
 
 /** The `key` query parameter (keys are plain ASCII, so no decoding is needed). */

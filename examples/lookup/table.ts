@@ -51,7 +51,7 @@ export interface TableOptions {
   history?: number;
   /** Related entries linked from each entry (default 8): each is one async read under the lock. */
   related?: number;
-  /** Pieces each entry is read in, one turn of the event loop each (default 14). */
+  /** Pieces each entry is read in, one turn of the event loop each (default 8). */
   chunks?: number;
   lock?: LockKind;
   /** Seed of the deterministic generator, so tests can predict every entry. */
@@ -84,7 +84,7 @@ export class LookupTable {
     this.size = opts.entries ?? 300_000;
     this.historyLen = opts.history ?? 8;
     this.relatedLen = opts.related ?? 8;
-    this.chunks = Math.max(1, opts.chunks ?? 14);
+    this.chunks = Math.max(1, opts.chunks ?? 8);
     this.lockKind = opts.lock ?? 'mutex';
     this.mutex = this.lockKind === 'mutex' ? new Mutex('lookup.table') : null;
     this.rw = this.lockKind === 'rwmutex' ? new RWMutex('lookup.table') : null;

@@ -1,4 +1,5 @@
 import { attack } from '../attack/index.js';
+import { constantPacer } from '../pacer/index.js';
 import type { Target } from '../targets/index.js';
 
 /**
@@ -33,8 +34,14 @@ export interface Calibration {
 export const LOAD_FRACTION = 0.65;
 /** Never below this: the story needs enough requests for a p99 with a tail in it. */
 export const MIN_RATE = 50;
-/** Connections of the capacity probe (enough to keep the queue on the lock full). */
-export const PROBE_CONNECTIONS = 32;
+/**
+ * Connections of the capacity probe: enough to keep the service busy (the lock queue never
+ * empties), few enough that the probe itself does not pile up hundreds of in-flight response
+ * buffers (which would measure a GC storm of the probe's own making).
+ */
+export const PROBE_CONNECTIONS = 8;
+/** The gentle open-model load that settles the service before the probe (JIT, heap after the build). */
+export const SETTLE_RATE = 200;
 
 /** Rates people would pick: 2 significant digits (230, not 227.8). */
 export function niceRate(r: number): number {
@@ -45,17 +52,17 @@ export function niceRate(r: number): number {
 
 export interface CalibrateOptions {
   targets: Target[];
-  /** Time budget: a quarter warms up, the rest is measured. */
+  /** Time budget: 40% settles the service at a gentle rate, the rest is the closed-loop probe. */
   budgetNs: number;
   signal?: AbortSignal;
   onProbe?: (p: Probe) => void;
 }
 
 export async function calibrateRate(opts: CalibrateOptions): Promise<Calibration> {
-  const warmNs = Math.round(opts.budgetNs / 4);
-  const common = { targets: opts.targets, pacer: null, connections: PROBE_CONNECTIONS, timeoutNs: 10e9, name: 'calibrate', signal: opts.signal };
-  await attack({ ...common, durationNs: warmNs });
-  const run = await attack({ ...common, durationNs: opts.budgetNs - warmNs });
+  const settleNs = Math.round(opts.budgetNs * 0.4);
+  const common = { targets: opts.targets, timeoutNs: 10e9, name: 'calibrate', signal: opts.signal };
+  await attack({ ...common, pacer: constantPacer(SETTLE_RATE), durationNs: settleNs });
+  const run = await attack({ ...common, pacer: null, connections: PROBE_CONNECTIONS, durationNs: opts.budgetNs - settleNs });
   const l = run.metrics.latencies();
   const probe: Probe = { connections: PROBE_CONNECTIONS, throughput: run.metrics.throughput, p50: l.p50, p99: l.p99 };
   opts.onProbe?.(probe);

@@ -10,7 +10,7 @@ import { textReport } from '../report/index.js';
 import { formatDuration } from '../units/duration.js';
 import { parseSlo } from '../slo/index.js';
 import { sweep, type SweepResult, type SweepStep } from '../sweep/index.js';
-import { calibrateRate, LOAD_FRACTION, PROBE_CONNECTIONS, niceRate, type Calibration } from './calibrate.js';
+import { calibrateRate, LOAD_FRACTION, PROBE_CONNECTIONS, SETTLE_RATE, niceRate, type Calibration } from './calibrate.js';
 import {
   allocCulprit,
   eventSummary,
@@ -61,8 +61,8 @@ export interface DemoTiming {
   calibrateNs: number;
 }
 
-export const DEFAULT_TIMING: DemoTiming = { entries: 300_000, warmupNs: 3e9, measureNs: 15e9, profileSeconds: 5, calibrateNs: 4e9 };
-export const QUICK_TIMING: DemoTiming = { entries: 150_000, warmupNs: 1e9, measureNs: 6e9, profileSeconds: 2, calibrateNs: 3e9 };
+export const DEFAULT_TIMING: DemoTiming = { entries: 300_000, warmupNs: 3e9, measureNs: 15e9, profileSeconds: 5, calibrateNs: 6e9 };
+export const QUICK_TIMING: DemoTiming = { entries: 200_000, warmupNs: 1e9, measureNs: 5e9, profileSeconds: 2, calibrateNs: 3e9 };
 
 export interface DemoOptions {
   /** The short version (CI, README): about a minute. */
@@ -75,7 +75,7 @@ export interface DemoOptions {
   rate?: number | 'auto';
   /** Length of each measured run, ns (overrides the mode's default). */
   durationNs?: number;
-  /** Table size of the service (default 300000; 150000 with quick). */
+  /** Table size of the service (default 300000; 200000 with quick). */
   entries?: number;
   signal?: AbortSignal;
   /** Narration, one line at a time. */
@@ -100,6 +100,8 @@ const STAGES: Stage[] = [
 interface StageResult {
   stage: Stage;
   numbers: RunNumbers;
+  /** Share of requests the generator sent more than 1 ms late. */
+  lateRatio: number;
   file: string;
   events: EventSummary;
   gc: GcFinding | null;
@@ -181,7 +183,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<{ summary: DemoSu
       if (i === 0) {
         targets = lookupTargets(service.url, service.entries);
         if (opts.rate === undefined || opts.rate === 'auto') {
-          say(`  Calibrating the rate to this machine: how much can the broken service serve at most (${formatDuration(timing.calibrateNs)} closed-loop, ${PROBE_CONNECTIONS} connections)?`);
+          say(`  Calibrating the rate to this machine: how much can the broken service serve at most? (${SETTLE_RATE} req/s to settle it, then closed-loop with ${PROBE_CONNECTIONS} connections; ${formatDuration(timing.calibrateNs)} in all)`);
           const cal: Calibration = await calibrateRate({
             targets,
             budgetNs: timing.calibrateNs,
@@ -222,7 +224,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<{ summary: DemoSu
       say(indent(textReport(run.metrics, [{ info: run.info, health: run.health, events: run.events }])));
       const numbers = runNumbers(stage.name, run.metrics);
       const events = eventSummary(run.events, run.metrics.duration + run.metrics.wait);
-      const result: StageResult = { stage, numbers, file, events, gc: null, allocs: null, block: null };
+      const result: StageResult = { stage, numbers, lateRatio: run.metrics.schedule().lateRatio, file, events, gc: null, allocs: null, block: null };
       results.push(result);
       checkAbort();
 
@@ -400,6 +402,11 @@ function finish(summary: DemoSummary, results: StageResult[], say: (s?: string) 
         gcPauses: r.events.gcPauses,
         gcPauseLongestMs: Math.round(r.events.gcLongestNs / 1e3) / 1e3,
         lockWaitMs: r.block ? Math.round(r.block.waitNs / 1e3) / 1e3 : null,
+        disturbance: {
+          machineStalls: r.events.machineStalls,
+          machineStallLongestMs: Math.round(r.events.machineStallLongestNs / 1e3) / 1e3,
+          generatorLateRatio: Math.round(r.lateRatio * 1000) / 1000,
+        },
       }),
   );
   const checks: SummaryCheck[] = [];
@@ -431,6 +438,15 @@ function finish(summary: DemoSummary, results: StageResult[], say: (s?: string) 
   say();
   say(`The story's shape on this machine: ${passed} of ${checks.length} checks hold${passed === checks.length ? '.' : ':'}`);
   for (const c of checks) if (!c.pass) say(`  NOT SHOWN: ${c.claim} (measured ${c.measured})`);
+  const disturbed = results.filter((r) => r.events.machineStalls > 0 || r.lateRatio > 0.05);
+  if (disturbed.length) {
+    const what = disturbed.map(
+      (r) =>
+        `${r.stage.name} (${r.events.machineStalls} service stalls no GC explains, longest ${ms(r.events.machineStallLongestNs)}; ` +
+        `${(100 * r.lateRatio).toFixed(1)}% of requests sent late by the generator)`,
+    );
+    say(`  The machine itself disturbed ${what.join(', ')}: those tails are partly the machine's. On a quieter machine the numbers are cleaner.`);
+  }
   if (broken && fixed && summary.status === 'completed') {
     const f = broken.numbers.p99 / Math.max(1, fixed.numbers.p99);
     say(

@@ -92,8 +92,32 @@ export interface EventSummary {
   gcLongestNs: number;
   stalls: number;
   stallLongestNs: number;
+  /**
+   * Stalls that GC pauses do not explain (at least 20 ms of the stall outside any pause): in this
+   * service nothing else blocks the loop that long, so that is time the process did not get the
+   * CPU, i.e. a busy machine.
+   */
+  machineStalls: number;
+  machineStallLongestNs: number;
   sentence: string;
 }
+
+/** Part of a stall not covered by GC pauses, ns. */
+function unexplained(stall: RunEvent, gc: RunEvent[]): number {
+  const s0 = stall.start;
+  const s1 = stall.start + BigInt(Math.round(stall.duration));
+  let covered = 0;
+  for (const g of gc) {
+    const g0 = g.start;
+    const g1 = g.start + BigInt(Math.round(g.duration));
+    const lo = g0 > s0 ? g0 : s0;
+    const hi = g1 < s1 ? g1 : s1;
+    if (hi > lo) covered += Number(hi - lo);
+  }
+  return Math.max(0, stall.duration - covered);
+}
+
+const MACHINE_STALL_NS = 20e6;
 
 export function eventSummary(events: RunEvent[], runNs: number): EventSummary {
   const gc = events.filter((e) => e.kind === 'gc');
@@ -102,6 +126,8 @@ export function eventSummary(events: RunEvent[], runNs: number): EventSummary {
   const gcLongestNs = gc.reduce((m, e) => Math.max(m, e.duration), 0);
   const stallLongestNs = stalls.reduce((m, e) => Math.max(m, e.duration), 0);
   const majorGcs = gc.filter((e) => /mark|compact/i.test(e.detail) && !/scavenge|minor/i.test(e.detail)).length;
+  const machine = stalls.map((st) => unexplained(st, gc)).filter((ns) => ns >= MACHINE_STALL_NS);
+  const machineStallLongestNs = machine.reduce((m, ns) => Math.max(m, ns), 0);
   let sentence: string;
   if (gc.length === 0 && stalls.length === 0) sentence = 'The agent recorded no GC pause and no event-loop stall during the run.';
   else {
@@ -110,8 +136,13 @@ export function eventSummary(events: RunEvent[], runNs: number): EventSummary {
       `The agent recorded ${gc.length} GC pause${gc.length === 1 ? '' : 's'}` +
       (gc.length ? ` (${majorGcs} full mark-compact), ${ms(gcTotalNs)} in all${share}, the longest ${ms(gcLongestNs)}` : '') +
       `, and ${stalls.length} event-loop stall${stalls.length === 1 ? '' : 's'}${stalls.length ? ` (longest ${ms(stallLongestNs)})` : ''}.`;
+    if (machine.length) {
+      sentence +=
+        ` ${machine.length} of the stalls (longest ${ms(machineStallLongestNs)} unexplained) had no GC pause to account for them: ` +
+        'time the service did not get the CPU, i.e. a busy machine, which lands in this run\'s tail too.';
+    }
   }
-  return { gcPauses: gc.length, majorGcs, gcTotalNs, gcLongestNs, stalls: stalls.length, stallLongestNs, sentence };
+  return { gcPauses: gc.length, majorGcs, gcTotalNs, gcLongestNs, stalls: stalls.length, stallLongestNs, machineStalls: machine.length, machineStallLongestNs, sentence };
 }
 
 export interface GcFinding {

@@ -31,6 +31,11 @@ export interface SummaryRun {
   gcPauseLongestMs: number;
   /** Total time requests waited for locks in the block profile's window, ms (null if none). */
   lockWaitMs: number | null;
+  /**
+   * How much the machine itself disturbed the run: event-loop stalls of the service that no GC
+   * pause explains, and the share of requests the load generator sent late.
+   */
+  disturbance: { machineStalls: number; machineStallLongestMs: number; generatorLateRatio: number };
 }
 
 export interface SummaryCulprit {

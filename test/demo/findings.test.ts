@@ -139,7 +139,20 @@ test('improvement and events: sentences state the numbers, including a regressio
   assert.equal(ev.gcPauses, 2);
   assert.equal(ev.majorGcs, 1);
   assert.match(ev.sentence, /2 GC pauses \(1 full mark-compact\), 125 ms in all \(1\.3% of the run\), the longest 120 ms, and 1 event-loop stall \(longest 130 ms\)/);
+  assert.equal(ev.machineStalls, 0, 'the 130 ms stall is almost all GC pause: explained');
   assert.match(eventSummary([], 1e9).sentence, /no GC pause and no event-loop stall/);
+  // A stall with no GC pause in it: the process did not get the CPU.
+  const busy = eventSummary(
+    [
+      { kind: 'gc', start: 0n, duration: 30e6, detail: 'scavenge' },
+      { kind: 'stall', start: 0n, duration: 35e6, detail: '' },
+      { kind: 'stall', start: 1_000_000_000n, duration: 80e6, detail: '' },
+    ],
+    10e9,
+  );
+  assert.equal(busy.machineStalls, 1);
+  assert.equal(busy.machineStallLongestNs, 80e6);
+  assert.match(busy.sentence, /1 of the stalls \(longest 80\.0 ms unexplained\) had no GC pause to account for them/);
 });
 
 test('rates are rounded as people write them; the ready line', () => {
