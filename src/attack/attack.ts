@@ -6,7 +6,7 @@ import type { GeneratorHealth, Result, RunInfo } from '../results/result.js';
 import { describeTarget } from '../targets/target.js';
 import { Clock } from './clock.js';
 import { CpuMeter, LoopMonitor, type LoopStats } from './health.js';
-import { metricsFromWire } from './metrics-wire.js';
+import { metricsFromWire } from '../metrics/wire.js';
 import { resolveOptions, type AttackOptions, type ResolvedOptions } from './options.js';
 import { Plan, type PlanOptions } from './plan.js';
 import type { AttackRun, PluginOutcome } from './plugin.js';

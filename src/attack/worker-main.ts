@@ -9,7 +9,7 @@ import { pacerFromSpec } from '../pacer/index.js';
 import type { Result } from '../results/result.js';
 import { Clock } from './clock.js';
 import { LoopMonitor } from './health.js';
-import { metricsToWire } from './metrics-wire.js';
+import { metricsToWire } from '../metrics/wire.js';
 import { Plan } from './plan.js';
 import { Runner } from './runner.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol.js';

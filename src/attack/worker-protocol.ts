@@ -2,7 +2,7 @@ import type { PacerSpec } from '../pacer/pacer.js';
 import type { Result } from '../results/result.js';
 import type { Target } from '../targets/target.js';
 import type { LoopStats } from './health.js';
-import type { MetricsWire } from './metrics-wire.js';
+import type { MetricsWire } from '../metrics/wire.js';
 import type { PlanOptions } from './plan.js';
 
 /** What a worker thread is given at birth (workerData): its share of the attack. */

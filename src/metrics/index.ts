@@ -1,2 +1,3 @@
 export { DurationHistogram } from './histogram.js';
 export { Metrics, type LatencySummary, type ScheduleSummary } from './metrics.js';
+export { metricsToWire, metricsFromWire, type MetricsWire } from './wire.js';

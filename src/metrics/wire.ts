@@ -1,5 +1,5 @@
-import { DurationHistogram } from '../metrics/histogram.js';
-import { Metrics } from '../metrics/metrics.js';
+import { DurationHistogram } from './histogram.js';
+import { Metrics } from './metrics.js';
 
 /**
  * Metrics in a form that crosses a worker_threads boundary (structured clone: plain data and
