@@ -31,7 +31,7 @@ export interface Calibration {
 }
 
 /** The demo's rate, as a fraction of the broken service's capacity. */
-export const LOAD_FRACTION = 0.65;
+export const LOAD_FRACTION = 0.75;
 /** Never below this: the story needs enough requests for a p99 with a tail in it. */
 export const MIN_RATE = 50;
 /**

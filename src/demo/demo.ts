@@ -6,7 +6,7 @@ import { compareRuns, formatComparison, loadRun, type CompareResult } from '../c
 import { RuntimeError } from '../errors.js';
 import { plotHtml } from '../plot/index.js';
 import { topTable, type CapturedProfile, type ProfileType } from '../profile/index.js';
-import { textReport } from '../report/index.js';
+import { generatorVerdict, textReport, type GeneratorVerdict } from '../report/index.js';
 import { formatDuration } from '../units/duration.js';
 import { parseSlo } from '../slo/index.js';
 import { sweep, type SweepResult, type SweepStep } from '../sweep/index.js';
@@ -100,8 +100,8 @@ const STAGES: Stage[] = [
 interface StageResult {
   stage: Stage;
   numbers: RunNumbers;
-  /** Share of requests the generator sent more than 1 ms late. */
-  lateRatio: number;
+  /** Whether the load generator (not the service) limited the run, and why (report's verdict). */
+  generator: GeneratorVerdict;
   file: string;
   events: EventSummary;
   gc: GcFinding | null;
@@ -224,7 +224,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<{ summary: DemoSu
       say(indent(textReport(run.metrics, [{ info: run.info, health: run.health, events: run.events }])));
       const numbers = runNumbers(stage.name, run.metrics);
       const events = eventSummary(run.events, run.metrics.duration + run.metrics.wait);
-      const result: StageResult = { stage, numbers, lateRatio: run.metrics.schedule().lateRatio, file, events, gc: null, allocs: null, block: null };
+      const generator = generatorVerdict(run.metrics.schedule(), [{ info: run.info, health: run.health, events: run.events }]);
+      const result: StageResult = { stage, numbers, generator, file, events, gc: null, allocs: null, block: null };
       results.push(result);
       checkAbort();
 
@@ -405,7 +406,8 @@ function finish(summary: DemoSummary, results: StageResult[], say: (s?: string) 
         disturbance: {
           machineStalls: r.events.machineStalls,
           machineStallLongestMs: Math.round(r.events.machineStallLongestNs / 1e3) / 1e3,
-          generatorLateRatio: Math.round(r.lateRatio * 1000) / 1000,
+          generatorBottleneck: r.generator.bottleneck,
+          generatorReasons: r.generator.reasons,
         },
       }),
   );
@@ -438,14 +440,15 @@ function finish(summary: DemoSummary, results: StageResult[], say: (s?: string) 
   say();
   say(`The story's shape on this machine: ${passed} of ${checks.length} checks hold${passed === checks.length ? '.' : ':'}`);
   for (const c of checks) if (!c.pass) say(`  NOT SHOWN: ${c.claim} (measured ${c.measured})`);
-  const disturbed = results.filter((r) => r.events.machineStalls > 0 || r.lateRatio > 0.05);
+  const disturbed = results.filter((r) => r.events.machineStalls > 0 || r.generator.bottleneck);
   if (disturbed.length) {
-    const what = disturbed.map(
-      (r) =>
-        `${r.stage.name} (${r.events.machineStalls} service stalls no GC explains, longest ${ms(r.events.machineStallLongestNs)}; ` +
-        `${(100 * r.lateRatio).toFixed(1)}% of requests sent late by the generator)`,
-    );
-    say(`  The machine itself disturbed ${what.join(', ')}: those tails are partly the machine's. On a quieter machine the numbers are cleaner.`);
+    const what = disturbed.map((r) => {
+      const parts: string[] = [];
+      if (r.events.machineStalls > 0) parts.push(`${r.events.machineStalls} service stalls no GC explains, the longest ${ms(r.events.machineStallLongestNs)}`);
+      if (r.generator.bottleneck) parts.push(`the load generator fell behind: ${r.generator.reasons.join('; ')}`);
+      return `${r.stage.name} (${parts.join('; ')})`;
+    });
+    say(`  The machine itself disturbed ${what.join(', ')}: those tails are partly the machine's; on a quieter machine the numbers are cleaner.`);
   }
   if (broken && fixed && summary.status === 'completed') {
     const f = broken.numbers.p99 / Math.max(1, fixed.numbers.p99);

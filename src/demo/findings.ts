@@ -284,7 +284,7 @@ export function lockCulprit(block: Profile | null, windowS: number): { culprit: 
     `Block profile: ${waits} waits for a lock, ${formatValue(waitNs, 'nanoseconds')} of waiting in a ${windowS}s window ` +
     `(on average ${queue.toFixed(1)} requests queued at any moment); ${pct(top.fraction)} of it at ${where(culprit)}` +
     (culprit.lock ? `, on lock "${culprit.lock}"` : '') +
-    (culprit.expected ? ': the read path of the table, queueing on one Mutex held across awaits.' : '.');
+    (culprit.expected ? ': the table\'s read path, waiting for the lock it holds across awaits.' : '.');
   return { culprit, waitNs, sentence };
 }
 

@@ -33,9 +33,10 @@ export interface SummaryRun {
   lockWaitMs: number | null;
   /**
    * How much the machine itself disturbed the run: event-loop stalls of the service that no GC
-   * pause explains, and the share of requests the load generator sent late.
+   * pause explains, and whether the load generator (short of CPU) rather than the service limited
+   * the run (the report's verdict, with its reasons).
    */
-  disturbance: { machineStalls: number; machineStallLongestMs: number; generatorLateRatio: number };
+  disturbance: { machineStalls: number; machineStallLongestMs: number; generatorBottleneck: boolean; generatorReasons: string[] };
 }
 
 export interface SummaryCulprit {
