@@ -57,13 +57,13 @@ export function formatSpread(s: Spread, fmt: (x: number) => string = formatRatio
   return lo === hi ? med : `${med} (${lo}..${hi})`;
 }
 
-/** Requests per second, compact: "987 req/s", "12.3k req/s", "1.20M req/s". */
+/** Requests per second, compact: "987", "12.3k", "1.20M" (the unit goes in the column header). */
 export function formatRate(perSec: number): string {
   if (!Number.isFinite(perSec)) return 'n/a';
-  if (perSec >= 1e6) return `${(perSec / 1e6).toFixed(2)}M req/s`;
-  if (perSec >= 1e4) return `${(perSec / 1e3).toFixed(1)}k req/s`;
-  if (perSec >= 1e3) return `${(perSec / 1e3).toFixed(2)}k req/s`;
-  return `${perSec.toFixed(0)} req/s`;
+  if (perSec >= 1e6) return `${(perSec / 1e6).toFixed(2)}M`;
+  if (perSec >= 1e4) return `${(perSec / 1e3).toFixed(1)}k`;
+  if (perSec >= 1e3) return `${(perSec / 1e3).toFixed(2)}k`;
+  return `${perSec.toFixed(0)}`;
 }
 
 /** A fraction as a percentage with a sign: +0.12 %, -3.4 %. */
@@ -71,7 +71,7 @@ export function formatPercentDelta(fraction: number): string {
   if (!Number.isFinite(fraction)) return 'n/a';
   const p = fraction * 100;
   const digits = Math.abs(p) < 1 ? 2 : 1;
-  return `${p >= 0 ? '+' : ''}${p.toFixed(digits)} %`;
+  return `${p >= 0 ? '+' : ''}${p.toFixed(digits)}%`;
 }
 
 /** A duration in ns with 3 significant digits: "35µs", "334µs", "58.6ms", "2.23s". */

@@ -149,9 +149,9 @@ export async function fidelitySuite(ctx: Ctx): Promise<SuiteResult> {
         formatSpread(fig('p50'), ns),
         formatSpread(fig('p99'), ns),
         t.name === 'tailprobe' ? formatSpread(fig('lagP99'), ns) : '-',
-        t.name === 'tailprobe' ? formatSpread(fig('lateRatio'), (x) => `${(x * 100).toFixed(2)} %`) : '-',
+        t.name === 'tailprobe' ? formatSpread(fig('lateRatio'), (x) => `${(x * 100).toFixed(1)}%`) : '-',
         formatSpread(fig('steadyCores'), (x) => x.toFixed(2)),
-        formatSpread(fig('cpuUsPerRequest'), (x) => `${x.toFixed(0)} µs`),
+        formatSpread(fig('cpuUsPerRequest'), (x) => `${x.toFixed(0)}µs`),
         vsWrk || '-',
         vsFloor || '-',
       ]);

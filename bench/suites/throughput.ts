@@ -113,7 +113,7 @@ export async function throughputSuite(ctx: Ctx): Promise<SuiteResult> {
         formatSpread(fig('serverRate'), formatRate),
         formatSpread(fig('toolRate'), formatRate),
         formatSpread(fig('steadyCores'), (x) => x.toFixed(2)),
-        formatSpread(fig('cpuUsPerRequest'), (x) => `${x.toFixed(1)} µs`),
+        formatSpread(fig('cpuUsPerRequest'), (x) => `${x.toFixed(1)}µs`),
         formatSpread(fig('nginxCpuCores'), (x) => x.toFixed(2)),
         ratioText,
       ]);
@@ -141,7 +141,7 @@ export async function throughputSuite(ctx: Ctx): Promise<SuiteResult> {
     bars.push({ bar: 'max throughput, 1 worker: tailprobe >= 0.6x wrk', measured: 'wrk absent', met: null });
   }
   const table = markdownTable(
-    ['config', 'tool', 'rate (server-side)', 'rate (tool says)', 'tool CPU (cores)', 'CPU per request', 'nginx CPU', 'tailprobe / tool'],
+    ['config', 'tool', 'req/s (server-side)', 'req/s (tool says)', 'tool CPU (cores)', 'CPU per request', 'nginx CPU', 'tailprobe / tool'],
     rows,
   );
   return {

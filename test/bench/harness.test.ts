@@ -115,12 +115,12 @@ test('formatting: ratios, spreads, rates, deltas', () => {
   assert.equal(formatSpread(spread([1.5])), '1.50x');
   assert.equal(formatSpread(spread([1.501, 1.499])), '1.50x');
   assert.equal(formatSpread(spread([])), 'n/a');
-  assert.equal(formatRate(987.4), '987 req/s');
-  assert.equal(formatRate(5012), '5.01k req/s');
-  assert.equal(formatRate(87624), '87.6k req/s');
-  assert.equal(formatRate(1.2e6), '1.20M req/s');
-  assert.equal(formatPercentDelta(-0.0004), '-0.04 %');
-  assert.equal(formatPercentDelta(0.123), '+12.3 %');
+  assert.equal(formatRate(987.4), '987');
+  assert.equal(formatRate(5012), '5.01k');
+  assert.equal(formatRate(87624), '87.6k');
+  assert.equal(formatRate(1.2e6), '1.20M');
+  assert.equal(formatPercentDelta(-0.0004), '-0.04%');
+  assert.equal(formatPercentDelta(0.123), '+12.3%');
   assert.equal(formatNs(35000), '35µs');
   assert.equal(formatNs(603647000), '604ms');
   assert.equal(formatNs(2232319000), '2.23s');
