@@ -25,7 +25,7 @@ export const command: Command = {
       { name: 'sweep', type: 'bool', help: 'also sweep the rate on the broken and the fixed service (the knee)' },
       { name: 'out', type: 'string', value: 'DIR', help: 'output folder (default ./tailprobe-demo-<timestamp>)' },
       { name: 'rate', type: 'string', default: 'auto', help: 'requests per second, or auto to calibrate to this machine' },
-      { name: 'duration', type: 'duration', help: 'length of each measured run (default 20s, 7s with -quick)' },
+      { name: 'duration', type: 'duration', help: 'length of each measured run (default 15s, 5s with -quick)' },
       { name: 'entries', type: 'int', help: "the service's table size (default 300000)" },
     ],
     examples: ['tailprobe demo', 'tailprobe demo -quick', 'tailprobe demo -rate=500 -duration=30s -out=demo-out'],
