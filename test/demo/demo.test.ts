@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { DemoSummary } from '../../src/demo/summary.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/paths.js';
@@ -92,6 +92,8 @@ async function quickDemo(): Promise<QuickRun> {
   assert.match(stdout, /CPU profile: the garbage collector took \d+\.\d% of the CPU samples/);
   assert.match(stdout, /top allocating function is renderFresh \(/);
   assert.match(stdout, /Block profile: \d+ waits for a lock/);
+  // Checked: the folder (tens of MB of results and profiles) is not kept. A failing run keeps it.
+  rmSync(dirname(out), { recursive: true, force: true });
   return { out, stdout, summary };
 }
 

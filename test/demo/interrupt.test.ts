@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { DemoSummary } from '../../src/demo/summary.js';
 import { CLI, REPO_ROOT, tempDir } from '../helpers/paths.js';
 
@@ -47,4 +47,5 @@ test('SIGINT during an attack: the service goes, the partial run and summary.jso
   assert.ok(existsSync(join(out, '1-broken.bin')), 'the partial results file');
   assert.equal(summary.runs.length, 1);
   assert.ok(summary.runs[0]!.requests > 0, 'what was measured before the interrupt is in the summary');
+  rmSync(dirname(out), { recursive: true, force: true });
 });
