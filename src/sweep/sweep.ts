@@ -12,6 +12,7 @@ import { evaluateSlo, sloPassed, type SloVerdict } from '../slo/evaluate.js';
 import type { Slo } from '../slo/slo.js';
 import type { Target } from '../targets/target.js';
 import { latencyKnee, sloKnee } from './knee.js';
+import { generatorVerdict } from '../report/health.js';
 import { AdaptiveSearch, type RatePlan } from './rates.js';
 import { sweepJson } from './format.js';
 
@@ -75,8 +76,10 @@ export interface SweepStep {
   /** Success ratio and failed-request count. */
   success: number;
   errors: number;
-  /** Share of requests the generator sent more than 1 ms late (its own limit, not the service's). */
+  /** Share of requests sent more than 1 ms late (the generator's own limit, or connections the service held). */
   late: number;
+  /** The report's verdict: the generator itself, not the service, limited this step. */
+  generatorBottleneck: boolean;
   /** SLO verdicts; null without an SLO. */
   slo: SloVerdict[] | null;
   pass: boolean | null;
@@ -113,8 +116,6 @@ export interface SweepResult {
   file: string | null;
 }
 
-/** A generator sending this share of requests late measured itself, not the service. */
-const LATE_NOTE = 0.05;
 /** Without an SLO, a step whose p99 is this many times the best p99 so far has clearly broken. */
 const BASELINE_BREAK = 10;
 
@@ -179,11 +180,11 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
       notes.push(`the SLO failed at ${firstFailure} req/s but held again higher up: the knee is noisy there; repeat with longer steps`);
     }
   }
-  const late = sorted.filter((s) => s.late > LATE_NOTE);
-  if (late.length) {
+  const behind = sorted.filter((s) => s.generatorBottleneck);
+  if (behind.length) {
     notes.push(
-      `the generator fell behind its schedule at ${late.map((s) => s.rate).join(', ')} req/s ` +
-        `(more than ${LATE_NOTE * 100}% of requests sent late): those steps measure the generator as much as the service`,
+      `the generator fell behind its schedule at ${behind.map((s) => s.rate).join(', ')} req/s ` +
+        `(short of CPU or event-loop time, as \`tailprobe report\` judges it): those steps measure the generator as much as the service`,
     );
   }
   const result: SweepResult = {
@@ -263,6 +264,7 @@ async function runOne(rate: number, index: number, runStep: StepRunner, opts: Sw
     success: metrics.success,
     errors: metrics.requests - metrics.successes,
     late: metrics.schedule().lateRatio,
+    generatorBottleneck: generatorVerdict(metrics.schedule(), [{ info: run.info, health: run.health, events: [] }]).bottleneck,
     slo: verdicts,
     pass: verdicts ? sloPassed(verdicts) : null,
     broken: false,
