@@ -3,25 +3,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { createResultWriter } from '../../src/results/writer.js';
 import { BinaryEncoder } from '../../src/results/binary-encoder.js';
-import type { ResultFormat } from '../../src/results/formats.js';
 import type { Result } from '../../src/results/result.js';
 import { runCli } from '../helpers/cli.js';
 import { CLI, FIXTURES, REPO_ROOT, tempDir } from '../helpers/paths.js';
-import { sampleResults, typicalResults } from '../results/sample.js';
+import { encodeToBuffer as encode, sampleResults, typicalResults } from '../results/sample.js';
 
-async function encode(results: Result[], format: ResultFormat): Promise<Buffer> {
-  const sink = new PassThrough();
-  const parts: Buffer[] = [];
-  sink.on('data', (d: Buffer) => parts.push(d));
-  const w = createResultWriter(sink, format);
-  for (const r of results) w.write(r);
-  await w.close();
-  return Buffer.concat(parts);
-}
 
 const vegetaJson = join(FIXTURES, 'vegeta', 'results.json');
 

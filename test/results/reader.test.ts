@@ -6,22 +6,12 @@ import { PassThrough, Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { openResults, readMetrics } from '../../src/results/reader.js';
 import { createResultWriter } from '../../src/results/writer.js';
-import type { ResultFormat } from '../../src/results/formats.js';
 import type { Result } from '../../src/results/result.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { RuntimeError } from '../../src/errors.js';
 import { FIXTURES, tempDir } from '../helpers/paths.js';
-import { plain, plainVegeta, sampleResults } from './sample.js';
+import { encodeToBuffer as encode, plain, plainVegeta, sampleResults } from './sample.js';
 
-async function encode(results: Result[], format: ResultFormat): Promise<Buffer> {
-  const sink = new PassThrough();
-  const parts: Buffer[] = [];
-  sink.on('data', (d: Buffer) => parts.push(d));
-  const w = createResultWriter(sink, format);
-  for (const r of results) w.write(r);
-  await w.close();
-  return Buffer.concat(parts);
-}
 
 async function readAll(path: string, stdin?: NodeJS.ReadableStream) {
   const src = await openResults(path, stdin);

@@ -1,4 +1,18 @@
+import { PassThrough } from 'node:stream';
+import { createResultWriter } from '../../src/results/writer.js';
+import type { ResultFormat } from '../../src/results/formats.js';
 import type { Result } from '../../src/results/result.js';
+
+/** Results as the bytes a results file of `format` holds, written by the real writer. */
+export async function encodeToBuffer(results: Result[], format: ResultFormat): Promise<Buffer> {
+  const sink = new PassThrough();
+  const parts: Buffer[] = [];
+  sink.on('data', (d: Buffer) => parts.push(d));
+  const w = createResultWriter(sink, format);
+  for (const r of results) w.write(r);
+  await w.close();
+  return Buffer.concat(parts);
+}
 
 /** 2026-11-27T08:00:00Z in ns. */
 export const T0 = 1795766400000000000n;

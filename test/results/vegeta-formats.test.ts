@@ -9,11 +9,10 @@ import { encodeJsonResult, decodeJsonResult } from '../../src/results/vegeta-jso
 import { encodeCsvResult, splitCsvRecord } from '../../src/results/vegeta-csv.js';
 import { formatRfc3339Nano, parseRfc3339 } from '../../src/results/timestamp.js';
 import { headerWireForm, parseHeaderWire } from '../../src/results/http-headers.js';
-import { createResultWriter } from '../../src/results/writer.js';
 import type { ResultFormat } from '../../src/results/formats.js';
 import type { Result } from '../../src/results/result.js';
 import { FIXTURES, tempDir } from '../helpers/paths.js';
-import { plain, plainVegeta, sampleResults } from './sample.js';
+import { encodeToBuffer, plain, plainVegeta, sampleResults } from './sample.js';
 
 async function readAll(path: string): Promise<Result[]> {
   const src = await openResults(path);
@@ -31,13 +30,7 @@ async function convert(input: string, to: ResultFormat, output: string): Promise
 }
 
 async function write(results: Result[], format: ResultFormat, file: string): Promise<void> {
-  const sink = new PassThrough();
-  const parts: Buffer[] = [];
-  sink.on('data', (d: Buffer) => parts.push(d));
-  const w = createResultWriter(sink, format);
-  for (const r of results) w.write(r);
-  await w.close();
-  writeFileSync(file, Buffer.concat(parts));
+  writeFileSync(file, await encodeToBuffer(results, format));
 }
 
 /** The six results of test/fixtures/vegeta (see its README), written out independently of the code under test. */
