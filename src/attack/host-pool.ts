@@ -263,9 +263,12 @@ export class HostPool {
     while (this.waitHead < this.waitOpts.length) {
       let c = this.takeIdle();
       if (c === null) {
-        // A late request waits for a busy connection to free up; with none busy there is nothing to wait for.
-        const may = dial && (this.waitMayDial[this.waitHead]! || this.inflight === 0);
-        if (!may || !this.mayGrow()) break;
+        // Dial only on the credit of a request that was on time when it arrived (or with nothing
+        // in flight to wait for). The credit may belong to any waiting request, not only the
+        // oldest: a late request at the head must not hold the on-time ones behind it until a
+        // hung connection times out. The new connection still goes to the oldest request.
+        if (!dial || !this.mayGrow()) break;
+        if (this.inflight !== 0 && !this.takeDialCredit()) break;
         c = this.grow();
       }
       const i = this.waitHead++;
@@ -278,6 +281,18 @@ export class HostPool {
       this.waitMayDial = [];
       this.waitHead = 0;
     }
+  }
+
+  /** Uses up the dial credit of the oldest waiting request that has one; false when none has. */
+  private takeDialCredit(): boolean {
+    const may = this.waitMayDial;
+    for (let i = this.waitHead; i < may.length; i++) {
+      if (may[i]) {
+        may[i] = false;
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Opens `n` connections before the clock starts (kept until a Client needs one). */

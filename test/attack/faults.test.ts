@@ -76,6 +76,26 @@ test('hanging server: requests time out at -timeout, and the attack keeps its sc
   }
 });
 
+test('a server that hangs every other request: on-time requests dial rather than queue behind late ones', async () => {
+  let n = 0;
+  const srv = await listen((_req, res) => {
+    if (n++ % 2 === 0) res.end('ok'); // the odd ones hang until the timeout
+  });
+  try {
+    // A hung connection frees only at the 1 s timeout. Before the fix a request that was already
+    // late sat at the head of the wait queue and held every on-time request behind it for that
+    // second; the send lag showed it (p99 ~1 s). Dialling on the credit of any on-time waiter
+    // keeps the lag to the cost of a dial.
+    const { results, metrics } = await run(srv.url, { pacer: constantPacer(100), durationNs: 1.5e9, timeoutNs: 1e9 });
+    assert.equal(results.length, 150);
+    assert.equal(metrics.errors.get('timeout'), 75);
+    const lag = metrics.schedule();
+    assert.ok(lag.p99 < 500e6, `send lag p99 ${lag.p99 / 1e6} ms: requests waited for hung connections`);
+  } finally {
+    await srv.close();
+  }
+});
+
 test('reset: the server resets the connection on every request', async () => {
   const srv = await netServer((s) => s.once('data', () => s.resetAndDestroy()));
   try {
