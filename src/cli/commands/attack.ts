@@ -137,9 +137,11 @@ export const command: Command = {
       signals++;
       if (signals === 1) stop.abort();
       else {
-        // Second interrupt: the user will not wait for the in-flight requests. Keep what was written.
+        // Second interrupt: the user will not wait for the in-flight requests. Keep what was
+        // received: hand the buffered results to the stream and exit once it has written them
+        // (at most a second later), since exiting at once drops whatever is still queued in it.
         writer.flush();
-        process.exit(130);
+        exitOnceWritten(out, 130);
       }
     };
     process.on('SIGINT', onSignal);
@@ -212,4 +214,12 @@ function withDefaultBody(targets: Target[], file: string): Target[] {
     throw new UsageError(`attack: cannot read -body "${file}": ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
   return targets.map((t) => (t.body ? t : { ...t, body }));
+}
+
+/** Exits when `out` has nothing left queued, or after `capMs` whatever it still holds. */
+function exitOnceWritten(out: NodeJS.WritableStream, code: number, capMs = 1000): void {
+  const queued = () => (out as NodeJS.WritableStream & { writableLength?: number }).writableLength ?? 0;
+  if (queued() === 0) process.exit(code);
+  setInterval(() => queued() === 0 && process.exit(code), 5);
+  setTimeout(() => process.exit(code), capMs);
 }
