@@ -465,12 +465,9 @@ function latencyChart(v: RunView, container: any, group: Group): any {
 
 /** Long pauses and stalls as faint full-height bands behind the points: the lurch sits inside its pause. */
 const BAND_MIN_MS = 10;
-function drawEventBands(u: any, v: RunView): void {
-  const ev = v.data.events;
-  if (!ev || ev.count === 0) return;
-  const kind = arr(ev.kind);
-  const x0 = arr(ev.x0);
-  const dur = arr(ev.durMs);
+
+/** Saves the canvas state and clips drawing to the plot area; the caller restores. */
+function clipToPlot(u: any) {
   const ctx = u.ctx;
   const { left, top, width, height } = u.bbox;
   const { min, max } = u.scales.x;
@@ -478,6 +475,16 @@ function drawEventBands(u: any, v: RunView): void {
   ctx.beginPath();
   ctx.rect(left, top, width, height);
   ctx.clip();
+  return { ctx, left, top, width, height, min, max };
+}
+
+function drawEventBands(u: any, v: RunView): void {
+  const ev = v.data.events;
+  if (!ev || ev.count === 0) return;
+  const kind = arr(ev.kind);
+  const x0 = arr(ev.x0);
+  const dur = arr(ev.durMs);
+  const { ctx, left, top, width, height, min, max } = clipToPlot(u);
   for (let i = 0; i < kind.length; i++) {
     if (dur[i]! < BAND_MIN_MS) continue;
     const a = x0[i]!;
@@ -526,13 +533,7 @@ function eventsChart(v: RunView, container: any, group: Group, caption: any): an
     hooks: {
       drawAxes: [
         (u: any) => {
-          const ctx = u.ctx;
-          const { left, top, width, height } = u.bbox;
-          const { min, max } = u.scales.x;
-          ctx.save();
-          ctx.beginPath();
-          ctx.rect(left, top, width, height);
-          ctx.clip();
+          const { ctx, left, top, width, height, min, max } = clipToPlot(u);
           ctx.fillStyle = 'rgba(0,0,0,0.035)';
           ctx.fillRect(left, top, width, height / 2 - dpr());
           for (let i = 0; i < kind.length; i++) {
