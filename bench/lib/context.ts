@@ -24,6 +24,8 @@ export interface BenchOptions {
   memoryWorkers: number;
   /** Run the memory suite this many times (it is long); defaults to count. */
   memoryCount: number;
+  /** Run autocannon at the same rate and for as long, as the peer of the memory figures. */
+  memoryPeer: boolean;
   /** Seconds of traffic skipped before the server-side steady-state window. */
   warmupSec: number;
 }

@@ -10,7 +10,7 @@ import { runTailprobe } from '../lib/tailprobe.js';
 
 /**
  * Memory over a long attack at a fixed rate: results are streamed to a file, so resident memory must
- * not grow with the number of requests. RSS (summed over the process tree) is sampled every second;
+ * not grow with the number of requests. RSS (summed over the process tree) is sampled every 0.5 s;
  * "flat" compares RSS at the reference point (30 s, or a third of a shorter run) with RSS at the end.
  * Peer: autocannon at the same rate and duration (it keeps histograms only, no per-request record).
  * Storage: bytes per result of tailprobe's binary format, and of vegeta's JSON and CSV formats as
@@ -28,7 +28,7 @@ export async function memorySuite(ctx: Ctx): Promise<SuiteResult> {
 
   // Startup of a node process is well under a second; the attack ends about D s after it.
   const endMs = D * 1000;
-  const tools = [
+  const allTools = [
     {
       name: 'tailprobe',
       run: async () => {
@@ -69,6 +69,7 @@ export async function memorySuite(ctx: Ctx): Promise<SuiteResult> {
     },
   ];
 
+  const tools = opts.memoryPeer ? allTools : allTools.filter((t) => t.name === 'tailprobe');
   ctx.log(`memory: ${R} req/s for ${D}s, RSS at ${refSec}s vs end, ${n} repetition(s), tools: ${tools.map((t) => t.name).join(', ')}`);
   const runs: RunRecord[] = [];
   for (let rep = 0; rep < n; rep++) {
@@ -126,11 +127,11 @@ export async function memorySuite(ctx: Ctx): Promise<SuiteResult> {
   };
   const table =
     markdownTable([`${R} req/s, ${D}s`, `RSS at ${refSec}s`, 'RSS at end', 'growth', 'peak RSS', 'bytes/result'], rows) +
-    `\npeak RSS tailprobe / autocannon: ${formatSpread(peakRatio)}; ${formatLine}\n` +
+    `\npeak RSS tailprobe / autocannon: ${opts.memoryPeer ? formatSpread(peakRatio) : 'peer not run (-memory-peer=false)'}; ${formatLine}\n` +
     [trajectory('tailprobe'), trajectory('autocannon -R')].filter(Boolean).join('\n');
   return {
     name: 'memory',
-    method: `${R} req/s for ${D}s (tailprobe with ${opts.memoryWorkers} worker(s), results streamed to a binary file), RSS of the process tree sampled every 1s; flat = RSS at end within 10 % of RSS at ${refSec}s.`,
+    method: `${R} req/s for ${D}s (tailprobe with ${opts.memoryWorkers} worker(s), results streamed to a binary file), RSS of the process tree sampled every 0.5s; flat = RSS at end within 10 % of RSS at ${refSec}s.`,
     runs,
     summary,
     tables: [table],

@@ -225,6 +225,10 @@ test('options: defaults, quick mode, explicit flags win, bad suites are usage er
   assert.equal(quick.count, 1);
   assert.equal(quick.throughputSec, 3);
   assert.equal(quick.memorySec, 30);
+  assert.equal(quick.fidelitySec, 2);
+  assert.equal(quick.memoryPeer, false);
+  assert.equal(full.memoryPeer, true);
+  assert.equal(optionsFrom(['-quick', '-memory-peer']).memoryPeer, true);
   const q2 = optionsFrom(['--quick', '--count', '2', '-memory-duration=1m', '-suites=memory']);
   assert.equal(q2.count, 2);
   assert.equal(q2.memoryCount, 2);
