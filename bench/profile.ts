@@ -15,7 +15,7 @@ import { findTool } from '../test/helpers/tools.js';
 import { scratchDir } from './lib/context.js';
 import { formatProfileSummary, summarizeCpuProfile, type CpuProfile } from './lib/cpuprofile.js';
 import { NGINX_CANDIDATES, startNginx } from './lib/nginx.js';
-import { killAllChildren } from './lib/proc.js';
+import { killAllChildren, onExitCleanup } from './lib/proc.js';
 import { REPO_ROOT, runTailprobe, snapshotBuild } from './lib/tailprobe.js';
 
 const spec: CommandSpec = {
@@ -33,6 +33,9 @@ const spec: CommandSpec = {
   ],
 };
 
+// `profile.js | head` must end cleanly (and still stop nginx): exit on a closed stdout.
+process.stdout.on('error', () => process.exit(0));
+
 async function main(argv: string[]): Promise<number> {
   const a = parseArgs(spec, argv);
   if (a.help) {
@@ -44,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
   const outDir = a.string('out') || join(REPO_ROOT, 'bench', 'results', `profile-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(outDir, { recursive: true });
   const workDir = scratchDir();
+  onExitCleanup(() => rmSync(workDir, { recursive: true, force: true }));
   snapshotBuild(join(workDir, 'build'));
   const nginx = await startNginx(nginxBin);
   process.once('SIGINT', () => {

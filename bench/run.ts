@@ -43,6 +43,9 @@ function formatBars(bars: BarCheck[]): string {
     .join('\n');
 }
 
+// `run.js | head` must end cleanly, and still stop every tool and nginx (exit hooks do).
+process.stdout.on('error', () => process.exit(0));
+
 async function main(argv: string[]): Promise<number> {
   const opts = optionsFrom(argv);
   if (opts.help) {

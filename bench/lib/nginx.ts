@@ -166,7 +166,10 @@ export async function startNginx(binary: string): Promise<Nginx> {
         }
       }
     };
-    const unhook = onExitCleanup(killEverything);
+    const unhook = onExitCleanup(() => {
+      killEverything();
+      rmSync(dir, { recursive: true, force: true });
+    });
     let polls = 0;
     const versionRun = spawnTracked(binary, ['-v'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let version = '';
