@@ -17,7 +17,7 @@ export const GENERATOR_CPU_SATURATION = 0.9;
 
 /**
  * Event-loop delay (p99, ns) above which the generator itself was too busy to send on time. Below it,
- * late sends mean every connection was still busy with earlier requests: the target was slow to
+ * late sends mean the generator had time to spare: requests waited for connections the target held, or
  * answer, which is the target's tail (latency counts from the schedule), not the generator's fault.
  */
 export const GENERATOR_LOOP_P99_LIMIT_NS = 20e6;
@@ -95,9 +95,9 @@ export function reportWarnings(m: Metrics, meta: RunMeta[] = [], sources: Source
     );
   } else if (v.waitedForConnections) {
     out.push(
-      `Note: ${v.waitedForConnections}, because every connection was still busy with earlier requests while the ` +
-        "generator itself kept up: the target was slow to answer. Latencies count from the scheduled send times, " +
-        'so this tail is the target\'s; raise -max-connections to send such requests on time.',
+      `Note: ${v.waitedForConnections}, while the generator's own event loop and CPU had headroom: requests ` +
+        'waited for connections the target still held, or for the generator to wake up on time. Latencies count ' +
+        'from the scheduled send times either way; raising -max-connections helps only in the first case.',
     );
   }
   for (const x of meta) {
