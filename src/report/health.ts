@@ -18,7 +18,7 @@ export const GENERATOR_CPU_SATURATION = 0.9;
 /**
  * Event-loop delay (p99, ns) above which the generator itself was too busy to send on time. Below it,
  * late sends mean the generator had time to spare: requests waited for connections the target held, or
- * answer, which is the target's tail (latency counts from the schedule), not the generator's fault.
+ * for a late wake-up. Latency counts from the schedule either way, so the tail is still measured.
  */
 export const GENERATOR_LOOP_P99_LIMIT_NS = 20e6;
 
