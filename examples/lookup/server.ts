@@ -25,6 +25,8 @@ const USAGE = `Usage: node dist/examples/lookup/server.js [flags]
   --lock mutex|rwmutex table lock: one mutex, or read-write           LOOKUP_LOCK
   --entries N          table size (default 300000)                     LOOKUP_ENTRIES
   --related N          related entries fetched per lookup (default 8)  LOOKUP_RELATED
+  --popular-every N    every Nth entry is popular, 0 = none (default 400)  LOOKUP_POPULAR_EVERY
+  --popular-related N  related entries of a popular entry (default 1000)  LOOKUP_POPULAR_RELATED
   --chunks N           pieces each entry is read in, one event-loop turn each (default 8)  LOOKUP_CHUNKS
   --refresh-ms N       writer period, 0 = no writer (default 1000)     LOOKUP_REFRESH_MS
   --buffer-kib N       response buffer capacity, KiB (default 1024)    LOOKUP_BUFFER_KIB
@@ -50,7 +52,7 @@ function oneOf<T extends string>(name: string, raw: string | undefined, allowed:
 }
 
 async function main(): Promise<void> {
-  const names = ['host', 'port', 'alloc', 'lock', 'entries', 'related', 'refresh-ms', 'buffer-kib', 'chunks', 'pprof'] as const;
+  const names = ['host', 'port', 'alloc', 'lock', 'entries', 'related', 'popular-every', 'popular-related', 'refresh-ms', 'buffer-kib', 'chunks', 'pprof'] as const;
   let values: Record<string, string | boolean | undefined>;
   try {
     const options = Object.fromEntries(names.map((n) => [n, { type: 'string' as const }]));
@@ -81,6 +83,8 @@ async function main(): Promise<void> {
     lock,
     entries: intOf('entries', opt('entries'), 300_000),
     related: intOf('related', opt('related'), 8),
+    popularEvery: intOf('popular-every', opt('popular-every'), 400),
+    popularRelated: intOf('popular-related', opt('popular-related'), 1000),
     chunks: intOf('chunks', opt('chunks'), 8),
     refreshMs: intOf('refresh-ms', opt('refresh-ms'), 1000),
     bufferSize: intOf('buffer-kib', opt('buffer-kib'), RESPONSE_BUFFER_SIZE / 1024) * 1024,

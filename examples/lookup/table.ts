@@ -51,6 +51,14 @@ export interface TableOptions {
   history?: number;
   /** Related entries linked from each entry (default 8): each is one async read under the lock. */
   related?: number;
+  /**
+   * Every `popularEvery`-th entry (default 400; 0 = none) is a popular item: one many others relate
+   * to, whose lookup reads `popularRelated` related entries instead of `related`. Real catalogues
+   * have them, and a lock held across their reads makes them everybody's problem.
+   */
+  popularEvery?: number;
+  /** Related entries of a popular entry (default 1000). */
+  popularRelated?: number;
   /** Pieces each entry is read in, one turn of the event loop each (default 8). */
   chunks?: number;
   lock?: LockKind;
@@ -73,6 +81,8 @@ export class LookupTable {
   private readonly map = new Map<string, Entry>();
   private readonly historyLen: number;
   private readonly relatedLen: number;
+  private readonly popularEvery: number;
+  private readonly popularRelated: number;
   private readonly chunks: number;
   private readonly mutex: Mutex | null;
   private readonly rw: RWMutex | null;
@@ -84,6 +94,8 @@ export class LookupTable {
     this.size = opts.entries ?? 300_000;
     this.historyLen = opts.history ?? 8;
     this.relatedLen = opts.related ?? 8;
+    this.popularEvery = opts.popularEvery ?? 400;
+    this.popularRelated = opts.popularRelated ?? 1000;
     this.chunks = Math.max(1, opts.chunks ?? 8);
     this.lockKind = opts.lock ?? 'mutex';
     this.mutex = this.lockKind === 'mutex' ? new Mutex('lookup.table') : null;
@@ -168,6 +180,11 @@ export class LookupTable {
     }
   }
 
+  /** Whether entry `i` is one of the popular items (see TableOptions.popularEvery). */
+  isPopular(i: number): boolean {
+    return this.popularEvery > 0 && i % this.popularEvery === 0;
+  }
+
   /** Synchronous read for tests and for computing expected responses (no lock, no await). */
   peek(key: string): Entry | undefined {
     return this.map.get(key);
@@ -183,7 +200,8 @@ export class LookupTable {
     const t0 = 1_700_000_000_000 + i * 1000;
     for (let h = 0; h < this.historyLen; h++) history.push({ t: t0 + h * 60_000, v: Math.floor(r() * 1_000_000) });
     const related: string[] = [];
-    for (let k = 0; k < this.relatedLen; k++) related.push(keyOf(Math.floor(r() * this.size)));
+    const nRelated = this.isPopular(i) ? this.popularRelated : this.relatedLen;
+    for (let k = 0; k < nRelated; k++) related.push(keyOf(Math.floor(r() * this.size)));
     return {
       key,
       name: `item ${i} of ${OWNERS[i % OWNERS.length]}`,

@@ -14,7 +14,7 @@ import type { Target } from '../targets/index.js';
  */
 
 /** `n` lookups of keys spread over the table (a fixed seed: every run asks for the same keys). */
-export function lookupTargets(baseUrl: string, entries: number, n = 1000): Target[] {
+export function lookupTargets(baseUrl: string, entries: number, n = 4000): Target[] {
   let a = 0x9e3779b9;
   const next = () => {
     a = (a + 0x6d2b79f5) >>> 0;

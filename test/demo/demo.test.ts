@@ -118,7 +118,10 @@ test('demo -quick: the story end to end, with the right culprits, in one folder'
     // so in each run's `disturbance`). The attributions above held; the shapes get one more run.
     const why = first.summary.runs.map((r) => `${r.name}: ${JSON.stringify(r.disturbance)}`).join('; ');
     process.stderr.write(`\n*** demo -quick: ${failures.join('; ')} (disturbance ${why}); measuring once more\n`);
-    failures = shapeFailures((await quickDemo()).summary);
+    const second = await quickDemo();
+    failures = shapeFailures(second.summary);
+    // What the demo measured and said, so a failure in CI can be understood from its log alone.
+    if (failures.length) process.stderr.write(`\n*** demo -quick, second run:\n${second.stdout}\n`);
   }
   assert.deepEqual(failures, []);
 });

@@ -53,7 +53,7 @@ function get(url: string, agent?: import('node:http').Agent): Promise<{ status: 
 for (const alloc of ['fresh', 'pool'] as AllocKind[]) {
   for (const lock of ['mutex', 'rwmutex'] as LockKind[]) {
     test(`lookup service (alloc=${alloc}, lock=${lock}) answers correctly, concurrently`, { timeout: 60_000 }, async () => {
-      const svc = await startLookupService({ alloc, lock, entries: 3000, refreshMs: 0, bufferSize: 64 * 1024 });
+      const svc = await startLookupService({ alloc, lock, entries: 3000, refreshMs: 0, bufferSize: 64 * 1024, popularEvery: 0 });
       const { Agent } = await import('node:http');
       const agent = new Agent({ keepAlive: true, maxSockets: 32 });
       try {
@@ -86,7 +86,7 @@ for (const alloc of ['fresh', 'pool'] as AllocKind[]) {
 }
 
 test('pooled rendering reuses buffers and never leaks the previous tenant\'s bytes', async () => {
-  const table = new LookupTable({ entries: 2000, lock: 'mutex' });
+  const table = new LookupTable({ entries: 2000, lock: 'mutex', popularEvery: 0 });
   const pooled = new PooledRenderer(64 * 1024, 4);
   // Find a long and a short response.
   const views = await Promise.all(Array.from({ length: 200 }, (_, i) => table.lookup(keyOf(i))));
@@ -117,7 +117,7 @@ test('pooled rendering reuses buffers and never leaks the previous tenant\'s byt
 
 test('pool: a buffer still queued on a slow socket is never reused under it', { timeout: 60_000 }, async () => {
   const { connect } = await import('node:net');
-  const svc = await startLookupService({ alloc: 'pool', lock: 'rwmutex', entries: 3000, refreshMs: 0, bufferSize: 16 * 1024 });
+  const svc = await startLookupService({ alloc: 'pool', lock: 'rwmutex', entries: 3000, refreshMs: 0, bufferSize: 16 * 1024, popularEvery: 0 });
   try {
     const port = svc.port;
     // A client that sends many pipelined requests and does not read: the server's writes back up
@@ -171,7 +171,7 @@ test('pool: a buffer still queued on a slow socket is never reused under it', { 
 });
 
 test('both renderers produce identical bytes, including awkward dates and values', async () => {
-  const table = new LookupTable({ entries: 500, lock: 'rwmutex' });
+  const table = new LookupTable({ entries: 500, lock: 'rwmutex', popularEvery: 0 });
   const pooled = new PooledRenderer(64 * 1024);
   for (let i = 0; i < 500; i += 3) {
     const v = (await table.lookup(keyOf(i)))!;
@@ -199,7 +199,7 @@ test('both renderers produce identical bytes, including awkward dates and values
 
 /** Runs `n` lookups at once and counts the event-loop turns until all are done. */
 async function turnsFor(lock: LockKind, n: number): Promise<{ turns: number; order: number[] }> {
-  const table = new LookupTable({ entries: 1000, lock, related: 8, chunks: 4 });
+  const table = new LookupTable({ entries: 1000, lock, related: 8, chunks: 4, popularEvery: 0 });
   let turns = 0;
   let ticking = true;
   const tick = () => {
@@ -221,6 +221,35 @@ test('Mutex: readers queue, one at a time, in order; RWMutex: readers share the 
   assert.ok(m.turns >= n * perRead, `mutex: ${m.turns} turns for ${n} reads`);
   const rw = await turnsFor('rwmutex', n);
   assert.ok(rw.turns < 2 * perRead + 3, `rwmutex: ${rw.turns} turns for ${n} reads`);
+});
+
+test('popular entries: a Mutex makes everybody wait for their long read; an RWMutex does not', async () => {
+  const chunks = 2;
+  const opts = { entries: 1000, related: 4, chunks, popularEvery: 100, popularRelated: 200 };
+  const probe = new LookupTable(opts);
+  assert.equal(probe.peek(keyOf(300))!.related.length, 200, 'every 100th entry is popular');
+  assert.equal(probe.peek(keyOf(301))!.related.length, 4);
+  assert.ok(probe.isPopular(0) && probe.isPopular(900) && !probe.isPopular(901));
+  const popularTurns = (1 + 200) * chunks;
+  for (const lock of ['mutex', 'rwmutex'] as LockKind[]) {
+    const table = new LookupTable({ ...opts, lock });
+    let turns = 0;
+    let ticking = true;
+    const tick = () => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const popular = table.lookup(keyOf(300));
+    // An ordinary lookup asked for just after the popular one.
+    const ordinary = await table.lookup(keyOf(301)).then((v) => ({ v, turns }));
+    const big = await popular;
+    ticking = false;
+    assert.equal(big!.related.length, 200);
+    assert.equal(ordinary.v!.related.length, 4);
+    if (lock === 'mutex') assert.ok(ordinary.turns >= popularTurns, `mutex: the ordinary read waited (${ordinary.turns} turns)`);
+    else assert.ok(ordinary.turns < 2 * (1 + 4) * chunks + 3, `rwmutex: the ordinary read did not wait (${ordinary.turns} turns)`);
+  }
 });
 
 test('the writer replaces entries under the exclusive lock; readers see whole entries', async () => {
