@@ -24,11 +24,11 @@ function offline(requests: string[], html: string): void {
   assert.deepEqual(requests.filter((u) => u.startsWith('file://')), [pathToFileURL(html).href], 'and loaded no other file');
 }
 
-function assertDrawn(ink: ChartInk[], kinds: string[]): void {
+function assertDrawn(ink: ChartInk[], kinds: string[], context = ''): void {
   for (const k of kinds) assert.ok(ink.some((c) => c.kind === k), `a ${k} chart exists`);
   for (const c of ink) {
     assert.ok(c.width > 200 && c.height > 20, `${c.id} has a plot area (${c.width}x${c.height})`);
-    assert.ok(c.ink > 30, `${c.id} drew data (${c.ink} coloured pixels in its plot area)`);
+    assert.ok(c.ink > 30, `${c.id} drew data (${c.ink} coloured pixels in its plot area)${context ? `; ${context}` : ''}`);
   }
 }
 
@@ -91,12 +91,12 @@ test('report of a real loopback attack: offline, every chart drawn, zoom, the nu
     const r = await openReport(browser, html);
     assert.deepEqual(r.problems, [], 'no console errors or warnings');
     offline(r.requests, html);
-    assertDrawn(await chartInk(r.page), ['latency', 'events', 'throughput', 'distribution']);
-
     // The agent's stalls are on the events lane, each about as long as the service's 80 ms stall.
     const events = await r.page.evaluate(() => JSON.parse((globalThis as any).document.getElementById('tp-data').textContent).runs[0].events);
-    assert.ok(events.stallCount >= 2, `${events.stallCount} stalls recorded`);
-    assert.ok(events.stallMaxMs >= 60, `longest stall ${events.stallMaxMs} ms`);
+    const seen = `events in the page: ${JSON.stringify({ ...events, kind: undefined, x0: undefined, durMs: undefined, detail: undefined, x0s: events.x0 })}`;
+    assert.ok(events.stallCount >= 2, `${events.stallCount} stalls recorded; ${seen}`);
+    assert.ok(events.stallMaxMs >= 60, `longest stall ${events.stallMaxMs} ms; ${seen}`);
+    assertDrawn(await chartInk(r.page), ['latency', 'events', 'throughput', 'distribution'], seen);
 
     // Every request is drawn at this size, failed ones apart.
     const pts = await r.page.evaluate(() => {
