@@ -62,6 +62,8 @@ export async function runTailprobe(opts: {
   /** Extra attack flags (e.g. -output-format=json). */
   extraArgs?: string[];
   sampleMs?: number;
+  /** Environment of the attack process (e.g. TAILPROBE_HTTP1=undici). */
+  env?: NodeJS.ProcessEnv;
 }): Promise<TailprobeRun> {
   const targets = join(opts.workDir, 'targets.txt');
   writeFileSync(targets, `GET ${opts.url}\n`);
@@ -82,6 +84,7 @@ export async function runTailprobe(opts: {
   const proc = await runProcess(process.execPath, args, {
     timeoutMs: (opts.durationSec + 60) * 1000,
     sampleMs: opts.sampleMs,
+    ...(opts.env ? { env: opts.env } : {}),
   });
   if (proc.code !== 0) {
     throw new Error(`tailprobe attack exited with ${proc.code ?? proc.signal}: ${proc.stderr.trim().split('\n').pop() ?? ''}`);

@@ -22,20 +22,21 @@ export async function throughputSuite(ctx: Ctx): Promise<SuiteResult> {
   if (opts.allWorkers > 1) configs.push({ label: `${opts.allWorkers} workers`, workers: opts.allWorkers });
 
   type Tool = { name: string; run: (workers: number) => Promise<{ figures: Record<string, number>; args?: string[] }> };
-  const toolList: Tool[] = [
-    {
-      name: 'tailprobe',
-      run: async (w) => {
-        const r = await runTailprobe({ url, rate: 0, durationSec: D, connections: C, workers: w, workDir: ctx.workDir });
-        return {
-          figures: { toolRate: r.report.throughput, requests: r.report.requests, cpuSec: r.proc.cpuSec, wallSec: r.proc.wallMs / 1000, peakRss: r.proc.peakRss, success: r.report.success },
-          args: r.args,
-          proc: r.proc,
-          notes: r.report.warnings,
-        };
-      },
+  // tailprobe twice: its own HTTP/1.1 path (the default for http://) and undici's, so the table
+  // shows what the lean path buys on this machine in the same run.
+  const tailprobe = (name: string, env?: NodeJS.ProcessEnv): Tool => ({
+    name,
+    run: async (w) => {
+      const r = await runTailprobe({ url, rate: 0, durationSec: D, connections: C, workers: w, workDir: ctx.workDir, ...(env ? { env } : {}) });
+      return {
+        figures: { toolRate: r.report.throughput, requests: r.report.requests, cpuSec: r.proc.cpuSec, wallSec: r.proc.wallMs / 1000, peakRss: r.proc.peakRss, success: r.report.success },
+        args: r.args,
+        proc: r.proc,
+        notes: r.report.warnings,
+      };
     },
-  ];
+  });
+  const toolList: Tool[] = [tailprobe('tailprobe'), tailprobe('tailprobe (undici)', { ...process.env, TAILPROBE_HTTP1: 'undici' })];
   if (tools.wrk) {
     const wrk = tools.wrk;
     toolList.push({

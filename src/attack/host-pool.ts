@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { Client, buildConnector, type Dispatcher } from 'undici';
+import { Http1Connection, type Connect, type LegacyHandler } from './http1.js';
 
 /**
  * The connections to one origin: undici Clients (one connection each), with the policy an open
@@ -47,7 +48,8 @@ export interface PoolHandler extends Dispatcher.DispatchHandler {
 
 export interface Conn {
   pool: HostPool;
-  client: Client;
+  /** undici for TLS, HTTP/2 and h2c; our own lean HTTP/1.1 connection for plain http (see http1.ts). */
+  client: Client | Http1Connection;
   /** Requests handed to this connection that undici has not finished with. */
   inflight: number;
   /** Requests it may carry at once: pipelining for HTTP/1.1, streams for HTTP/2. */
@@ -221,11 +223,17 @@ export class HostPool {
       c.idle = true;
       this.idle.push(c);
     }
-    c.client.dispatch(opts, handler);
+    if (c.client instanceof Http1Connection) c.client.dispatch(opts, handler as unknown as LegacyHandler);
+    else c.client.dispatch(opts, handler);
   }
 
   private grow(): Conn {
     const h2 = this.o.h2c;
+    if (!h2 && !this.o.http2 && this.origin.startsWith('http:') && useHttp1FastPath()) {
+      const c: Conn = { pool: this, client: new Http1Connection(new URL(this.origin), this.connect as unknown as Connect), inflight: 0, cap: this.o.pipelining, idle: false };
+      this.conns.push(c);
+      return c;
+    }
     const client = new Client(this.origin, {
       // undici reuses a pipelining-1 socket only a loop turn after each response (a setImmediate);
       // with 2 it writes the next request at once. We keep `cap` requests per connection ourselves
@@ -321,4 +329,12 @@ export class HostPool {
     while (this.waitHead < this.waitOpts.length) this.waitHandlers[this.waitHead++]!.onError?.(err);
     await Promise.all(this.conns.map((c) => c.client.destroy().catch(() => {})));
   }
+}
+
+/**
+ * Plain-http requests go through http1.ts unless TAILPROBE_HTTP1=undici (undici for everything:
+ * to compare the two, or to step around a server our parser does not read).
+ */
+export function useHttp1FastPath(): boolean {
+  return process.env.TAILPROBE_HTTP1 !== 'undici';
 }

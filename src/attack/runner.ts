@@ -117,6 +117,12 @@ class Exchange {
     return true;
   }
 
+  /** Raw headers are built only when this response needs them (kept, or a redirect to follow). */
+  wantsHeaders(statusCode: number): boolean {
+    const r = this.runner;
+    return r.keepHeaders || (statusCode >= 300 && statusCode < 400 && r.redirects >= 0);
+  }
+
   onData(chunk: Buffer): boolean {
     this.bytesIn += chunk.length;
     const max = this.runner.maxBody;

@@ -97,7 +97,12 @@ function memorySocket(): Duplex {
     read() {},
     write(chunk: Buffer, _enc, cb) {
       const heads = chunk.toString('latin1').split('\r\n\r\n').length - 1;
-      for (let i = 0; i < heads; i++) this.push(RESPONSE);
+      // The answer arrives on a later turn of the event loop, as from a network socket: an answer
+      // inside write() would complete a request inside its own send, and a closed loop would never
+      // give the event loop a turn.
+      setImmediate(() => {
+        for (let i = 0; i < heads; i++) this.push(RESPONSE);
+      });
       cb();
     },
   });
