@@ -197,9 +197,8 @@ test('both renderers produce identical bytes, including awkward dates and values
   }
 });
 
-/** Runs `n` lookups at once and counts the event-loop turns until all are done. */
-async function turnsFor(lock: LockKind, n: number): Promise<{ turns: number; order: number[] }> {
-  const table = new LookupTable({ entries: 1000, lock, related: 8, chunks: 4, popularEvery: 0 });
+/** Counts turns of the event loop (one setImmediate a turn) until stopped. */
+function turnCounter(): { readonly turns: number; stop(): void } {
   let turns = 0;
   let ticking = true;
   const tick = () => {
@@ -207,10 +206,22 @@ async function turnsFor(lock: LockKind, n: number): Promise<{ turns: number; ord
     if (ticking) setImmediate(tick);
   };
   setImmediate(tick);
+  return {
+    get turns() {
+      return turns;
+    },
+    stop: () => void (ticking = false),
+  };
+}
+
+/** Runs `n` lookups at once and counts the event-loop turns until all are done. */
+async function turnsFor(lock: LockKind, n: number): Promise<{ turns: number; order: number[] }> {
+  const table = new LookupTable({ entries: 1000, lock, related: 8, chunks: 4, popularEvery: 0 });
+  const counter = turnCounter();
   const order: number[] = [];
   await Promise.all(Array.from({ length: n }, (_, i) => table.lookup(keyOf(i)).then(() => order.push(i))));
-  ticking = false;
-  return { turns, order };
+  counter.stop();
+  return { turns: counter.turns, order };
 }
 
 test('Mutex: readers queue, one at a time, in order; RWMutex: readers share the lock', async () => {
@@ -233,18 +244,12 @@ test('popular entries: a Mutex makes everybody wait for their long read; an RWMu
   const popularTurns = (1 + 200) * chunks;
   for (const lock of ['mutex', 'rwmutex'] as LockKind[]) {
     const table = new LookupTable({ ...opts, lock });
-    let turns = 0;
-    let ticking = true;
-    const tick = () => {
-      turns++;
-      if (ticking) setImmediate(tick);
-    };
-    setImmediate(tick);
+    const counter = turnCounter();
     const popular = table.lookup(keyOf(300));
     // An ordinary lookup asked for just after the popular one.
-    const ordinary = await table.lookup(keyOf(301)).then((v) => ({ v, turns }));
+    const ordinary = await table.lookup(keyOf(301)).then((v) => ({ v, turns: counter.turns }));
     const big = await popular;
-    ticking = false;
+    counter.stop();
     assert.equal(big!.related.length, 200);
     assert.equal(ordinary.v!.related.length, 4);
     if (lock === 'mutex') assert.ok(ordinary.turns >= popularTurns, `mutex: the ordinary read waited (${ordinary.turns} turns)`);
