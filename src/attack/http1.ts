@@ -26,7 +26,10 @@ export interface LegacyHandler {
   onData?(chunk: Buffer): boolean;
   onComplete?(trailers: unknown): void;
   onError?(err: Error): void;
-  /** Optional: whether this response's raw headers are wanted (building them costs; default yes). */
+  /**
+   * Optional: whether this response's raw headers and status text are wanted (building them costs;
+   * default yes). When not, onHeaders gets an empty list and an empty status text.
+   */
   wantsHeaders?(statusCode: number): boolean;
 }
 
@@ -51,6 +54,17 @@ const parseError = (what: string) => new Http1Error(what, 'HPE_INVALID_RESPONSE'
 const MAX_HEAD = 16 * 1024;
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 const noop = () => {};
+/** Handed to onHeaders when the handler does not want headers (never written to). */
+const NO_HEADERS: Buffer[] = [];
+const CONTENT_LENGTH = Buffer.from('content-length', 'latin1');
+const TRANSFER_ENCODING = Buffer.from('transfer-encoding', 'latin1');
+const CONNECTION = Buffer.from('connection', 'latin1');
+
+/** Whether buf[pos...] is `name` (lower-case ASCII letters and '-'), ignoring case, without making a string. */
+function isName(buf: Buffer, pos: number, name: Buffer): boolean {
+  for (let i = 0; i < name.length; i++) if ((buf[pos + i]! | 0x20) !== name[i]) return false;
+  return true;
+}
 
 // Parser states.
 const HEAD = 0;
@@ -357,12 +371,11 @@ export class Http1Connection {
     }
     const status = d0 * 100 + d1 * 10 + d2;
     let lineEnd = buf.indexOf(10, start);
-    const statusText = buf.toString('latin1', Math.min(start + 13, lineEnd), lineEnd > 0 && buf[lineEnd - 1] === 13 ? lineEnd - 1 : lineEnd);
-
     const cur = this.queue[this.qHead]!;
     const h = cur.handler;
     const wantRaw = h.wantsHeaders === undefined || h.wantsHeaders(status);
-    const raw: Buffer[] = [];
+    const statusText = wantRaw ? buf.toString('latin1', Math.min(start + 13, lineEnd), lineEnd > 0 && buf[lineEnd - 1] === 13 ? lineEnd - 1 : lineEnd) : '';
+    const raw: Buffer[] = wantRaw ? [] : NO_HEADERS;
     let length = -1;
     let chunked = false;
     let close = minor === 0; // HTTP/1.0 closes unless it says keep-alive
@@ -381,7 +394,7 @@ export class Http1Connection {
       while (ve > vs && (buf[ve - 1] === 32 || buf[ve - 1] === 9)) ve--;
       const nameLen = colon - pos;
       // Only the framing headers are read here (by length, then by name).
-      if (nameLen === 14 && (buf[pos]! | 0x20) === 99 && buf.toString('latin1', pos, colon).toLowerCase() === 'content-length') {
+      if (nameLen === 14 && (buf[pos]! | 0x20) === 99 && isName(buf, pos, CONTENT_LENGTH)) {
         let n = 0;
         for (let i = vs; i < ve; i++) {
           const c = buf[i]! - 48;
@@ -392,9 +405,9 @@ export class Http1Connection {
           n = n * 10 + c;
         }
         length = n;
-      } else if (nameLen === 17 && (buf[pos]! | 0x20) === 116 && buf.toString('latin1', pos, colon).toLowerCase() === 'transfer-encoding') {
+      } else if (nameLen === 17 && (buf[pos]! | 0x20) === 116 && isName(buf, pos, TRANSFER_ENCODING)) {
         chunked = /(^|,)\s*chunked\s*$/i.test(buf.toString('latin1', vs, ve));
-      } else if (nameLen === 10 && (buf[pos]! | 0x20) === 99 && buf.toString('latin1', pos, colon).toLowerCase() === 'connection') {
+      } else if (nameLen === 10 && (buf[pos]! | 0x20) === 99 && isName(buf, pos, CONNECTION)) {
         const v = buf.toString('latin1', vs, ve).toLowerCase();
         if (v.includes('close')) close = true;
         else if (v.includes('keep-alive')) close = false;
