@@ -97,8 +97,6 @@ export class Http1Connection {
   private keepAlive = true;
   /** Bytes of a head or chunk-size line that arrived split across reads. */
   private carry: Buffer | null = null;
-  private reading = false;
-  private backlog: Buffer[] = [];
   private readonly encoded = new WeakMap<Dispatcher.DispatchOptions, Buffer>();
 
   constructor(
@@ -157,22 +155,10 @@ export class Http1Connection {
     this.state = HEAD;
     this.carry = null;
     this.keepAlive = true;
+    // Sockets deliver reads on their own turns of the event loop (the warm-up's in-memory ones
+    // too), so a request sent from inside a response's callback never re-enters read().
     socket.on('data', (chunk: Buffer) => {
-      if (this.socket !== socket) return;
-      // A handler may send the next request from inside a response's callback, and a socket that
-      // answers synchronously (the warm-up's in-memory one) would hand us its reply re-entrantly.
-      if (this.reading) {
-        this.backlog.push(chunk);
-        return;
-      }
-      this.reading = true;
-      try {
-        this.read(chunk);
-        while (this.backlog.length > 0 && this.socket === socket) this.read(this.backlog.shift()!);
-      } finally {
-        this.reading = false;
-        this.backlog.length = 0;
-      }
+      if (this.socket === socket) this.read(chunk);
     });
     socket.on('error', (err: Error) => {
       if (this.socket === socket) this.lost(err);

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { attack, type AttackProgress } from '../attack/index.js';
+import { attack, type AttackOptions, type AttackProgress } from '../attack/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { constantPacer } from '../pacer/index.js';
 import { captureProfiles, CaptureError, fetchAgentEvents, type CapturedProfile, type ProfileType } from '../profile/index.js';
@@ -63,12 +63,7 @@ export async function measuredRun(opts: DemoLoadOptions & { file: string | null;
   try {
     const run = await attack(
       {
-        targets: opts.targets,
-        pacer: constantPacer(opts.rate),
-        durationNs: opts.durationNs,
-        timeoutNs: TIMEOUT_NS,
-        name: opts.name,
-        signal: opts.signal,
+        ...attackOptions(opts),
         onProgress: opts.onProgress,
         plugins: writer ? [{ name: 'results-file', onStart: ({ info }) => writer.writeMeta({ info }) }] : [],
       },
@@ -90,15 +85,20 @@ export async function measuredRun(opts: DemoLoadOptions & { file: string | null;
 
 /** A short run whose results are not kept: connections open, JIT warm, the heap at its working size. */
 export async function warmUp(opts: DemoLoadOptions): Promise<Metrics> {
-  const run = await attack({
+  const run = await attack(attackOptions(opts));
+  return run.metrics;
+}
+
+/** The demo's load as attack() takes it: its targets at its constant rate, with its timeout. */
+function attackOptions(opts: DemoLoadOptions): Partial<AttackOptions> & Pick<AttackOptions, 'targets'> {
+  return {
     targets: opts.targets,
     pacer: constantPacer(opts.rate),
     durationNs: opts.durationNs,
     timeoutNs: TIMEOUT_NS,
     name: opts.name,
     signal: opts.signal,
-  });
-  return run.metrics;
+  };
 }
 
 export interface ProfiledRun {

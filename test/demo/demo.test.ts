@@ -5,21 +5,13 @@ import { dirname, join } from 'node:path';
 import type { DemoSummary } from '../../src/demo/summary.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/paths.js';
+import { alive } from '../helpers/servers.js';
 
 /**
  * `tailprobe demo -quick` end to end, as the README runs it: a real service with the story's two
  * faults, real load, real profiles. The latency bounds are loose (a shared 2-core machine is noisy);
  * the attributions are exact (the profiles must name the functions the faults live in).
  */
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface QuickRun {
   out: string;

@@ -5,17 +5,9 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { DemoSummary } from '../../src/demo/summary.js';
 import { CLI, REPO_ROOT, tempDir } from '../helpers/paths.js';
+import { alive } from '../helpers/servers.js';
 
 /** Ctrl-C during the demo: the service is stopped, what was measured is kept, exit 130. */
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test('SIGINT during an attack: the service goes, the partial run and summary.json stay', { timeout: 60_000 }, async () => {
   const out = join(tempDir('tailprobe-demo-int-'), 'demo');

@@ -30,3 +30,13 @@ export function busyWait(ms: number): void {
     /* spin */
   }
 }
+
+/** Whether a process (a service a test started) is still running. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
