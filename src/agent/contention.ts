@@ -1,5 +1,5 @@
 import type { Profile } from 'pprof-format';
-import { wallClockNs } from './clock.js';
+import { wallClockNs } from '../time/wall.js';
 
 /**
  * /debug/pprof/block and /debug/pprof/mutex: tailprobe/sync's contention records as Go-shaped

@@ -24,7 +24,7 @@ export { captureCpuProfile, captureHeapProfile, BusyError, type CpuCaptureOption
 export { captureContentionProfile } from './contention.js';
 export { GcRecorder, gcKindName, GC_KIND_NAMES } from './gc.js';
 export { EventLoopMonitor, type EventLoopOptions, type EventLoopSummary } from './eventloop.js';
-export { wallClockNs, perfToWallNs } from './clock.js';
+export { wallClockNs, perfToWallNs } from '../time/wall.js';
 
 /** The default address, as Go's documentation has it (localhost:6060). */
 export const DEFAULT_AGENT_ADDRESS = '127.0.0.1:6060';

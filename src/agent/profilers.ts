@@ -1,6 +1,6 @@
 import type { Profile } from 'pprof-format';
 import type { V8HeapProfile } from '../profile/v8.js';
-import { wallClockNs } from './clock.js';
+import { wallClockNs } from '../time/wall.js';
 
 /**
  * V8's sampling profilers, driven through the inspector protocol in-process (node:inspector), only

@@ -1,4 +1,4 @@
-import { perfToWallNs } from './clock.js';
+import { perfToWallNs } from '../time/wall.js';
 
 /**
  * A fixed-size record of timed events (start, duration, kind), oldest overwritten first. Typed arrays,

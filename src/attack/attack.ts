@@ -4,7 +4,7 @@ import { Metrics } from '../metrics/metrics.js';
 import { countBefore, meanRate } from '../pacer/pacer.js';
 import type { GeneratorHealth, Result, RunInfo } from '../results/result.js';
 import { describeTarget } from '../targets/target.js';
-import { Clock } from './clock.js';
+import { Clock } from '../time/clock.js';
 import { CpuMeter, LoopMonitor, type LoopStats } from './health.js';
 import { metricsFromWire } from '../metrics/wire.js';
 import { resolveOptions, type AttackOptions, type ResolvedOptions } from './options.js';

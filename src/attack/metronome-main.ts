@@ -9,7 +9,7 @@ import { workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { pacerFromSpec } from '../pacer/index.js';
 import type { PacerSpec } from '../pacer/pacer.js';
-import { Clock } from './clock.js';
+import { Clock } from '../time/clock.js';
 import { F_NEXT, F_OFFSET, F_SHIFT, I_GEN, I_POSTED, I_SEEN, I_STARTED, I_STOP } from './metronome-slots.js';
 
 const { port, sab, anchor, spec, stride, endNs } = workerData as {

@@ -1,6 +1,6 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { PacerSpec } from '../pacer/pacer.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../time/clock.js';
 import { F_NEXT, F_OFFSET, F_SHIFT, I_GEN, I_SEEN, I_STARTED, I_STOP } from './metronome-slots.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Result } from '../results/result.js';
 import type { Pacer } from '../pacer/pacer.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../time/clock.js';
 import { AttackTimeout, DroppedAfterTimeout, TIMEOUT, errorText } from './error-text.js';
 import type { Conn } from './host-pool.js';
 import type { Metronome } from './metronome.js';

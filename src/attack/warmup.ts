@@ -1,7 +1,7 @@
 import { Duplex } from 'node:stream';
 import { Metrics } from '../metrics/metrics.js';
 import { BinaryEncoder } from '../results/binary-encoder.js';
-import { Clock } from './clock.js';
+import { Clock } from '../time/clock.js';
 import { Plan } from './plan.js';
 import { Runner } from './runner.js';
 

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Metrics } from '../metrics/metrics.js';
 import { pacerFromSpec } from '../pacer/index.js';
 import type { Result } from '../results/result.js';
-import { Clock } from './clock.js';
+import { Clock } from '../time/clock.js';
 import { LoopMonitor } from './health.js';
 import { metricsToWire } from '../metrics/wire.js';
 import { Plan } from './plan.js';

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { Clock } from './clock.js';
+import type { Clock } from '../time/clock.js';
 import type { LoopStats } from './health.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol.js';
 

@@ -6,6 +6,7 @@ import { captureProfiles, CaptureError, fetchAgentEvents, type CapturedProfile, 
 import { createResultWriter } from '../results/index.js';
 import type { GeneratorHealth, RunEvent, RunInfo } from '../results/result.js';
 import type { Target } from '../targets/index.js';
+import { wallClockNs } from '../time/wall.js';
 
 /**
  * The demo's load: constant-rate attacks (tailprobe's own attack(), open model) against the lookup
@@ -70,7 +71,7 @@ export async function measuredRun(opts: DemoLoadOptions & { file: string | null;
       writer ? (r) => writer.write(r) : undefined,
     );
     let events: RunEvent[] = [];
-    const until = run.metrics.end > 0n ? run.metrics.end : BigInt(Date.now()) * 1_000_000n;
+    const until = run.metrics.end > 0n ? run.metrics.end : wallClockNs();
     try {
       events = await fetchAgentEvents(opts.agentUrl, run.info.startedAt, until);
     } catch {
@@ -140,7 +141,7 @@ export async function profiledRun(
   });
   const profiles: Partial<Record<ProfileType, CapturedProfile>> = {};
   const failures: Error[] = [];
-  const since = BigInt(Date.now()) * 1_000_000n;
+  const since = wallClockNs();
   try {
     await sleep(PROFILE_LEAD_MS, stop.signal);
     for (const types of opts.phases) {
@@ -161,7 +162,7 @@ export async function profiledRun(
   const run = await running;
   let events: RunEvent[] = [];
   try {
-    events = await fetchAgentEvents(opts.agentUrl, since, BigInt(Date.now()) * 1_000_000n);
+    events = await fetchAgentEvents(opts.agentUrl, since, wallClockNs());
   } catch {
     // supporting evidence only
   }

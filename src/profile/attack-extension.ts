@@ -1,4 +1,4 @@
-import { wallClockNs } from '../agent/clock.js';
+import { wallClockNs } from '../time/wall.js';
 import type { AttackPlugin } from '../attack/plugin.js';
 import type { AttackExtension } from '../cli/commands/attack.js';
 import type { ParsedArgs } from '../cli/flags.js';

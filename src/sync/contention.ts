@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { perfToWallNs } from '../agent/clock.js';
+import { perfToWallNs } from '../time/wall.js';
 import { captureStack, stackKey, type StackFrame } from './stack.js';
 
 /**

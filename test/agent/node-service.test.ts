@@ -3,7 +3,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
-import { wallClockNs } from '../../src/agent/clock.js';
+import { wallClockNs } from '../../src/time/wall.js';
 import { captureProfiles, type CapturedProfile } from '../../src/profile/capture.js';
 import { fetchAgentEvents } from '../../src/profile/events.js';
 import { probeServer } from '../../src/profile/fetch.js';

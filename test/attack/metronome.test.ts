@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Clock } from '../../src/attack/clock.js';
+import { Clock } from '../../src/time/clock.js';
 import { Metronome } from '../../src/attack/metronome.js';
 import { constantPacer } from '../../src/pacer/index.js';
 

@@ -4,7 +4,7 @@ import { describeWindowEvents } from '../../profile/during-attack.js';
 import { probeServer } from '../../profile/fetch.js';
 import { headline } from '../../profile/summary.js';
 import { topTable } from '../../profile/top.js';
-import { wallClockNs } from '../../agent/clock.js';
+import { wallClockNs } from '../../time/wall.js';
 import type { Command } from '../command.js';
 
 /** `tailprobe profile`: a thin shell over captureProfiles (src/profile). */

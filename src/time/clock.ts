@@ -1,5 +1,7 @@
+import { wallClockNs } from './wall.js';
+
 /**
- * The attack's time base: one wall-clock anchor taken once, then monotonic offsets.
+ * A schedule's time base: one wall-clock anchor taken once, then monotonic offsets.
  *
  * Per request we read `performance.now()` (monotonic, sub-µs, no allocation) and never Date.now()
  * (ms resolution, and it jumps when NTP steps the clock). The anchor maps offset 0 to a wall-clock
@@ -28,9 +30,9 @@ export class Clock {
   /** A clock whose offset 0 is `delayMs` from now (time for workers to receive the start message). */
   static startingIn(delayMs: number): Clock {
     const hrNow = process.hrtime.bigint();
-    const epochNowNs = (performance.timeOrigin + performance.now()) * 1e6;
+    const epochNow = wallClockNs();
     const delayNs = BigInt(Math.round(delayMs * 1e6));
-    return new Clock(hrNow + delayNs, BigInt(Math.round(epochNowNs)) + delayNs);
+    return new Clock(hrNow + delayNs, epochNow + delayNs);
   }
 
   /** Nanoseconds since offset 0 (negative before the start). */
