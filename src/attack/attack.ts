@@ -57,6 +57,8 @@ export async function attack(
     connections: o.connections,
     startedAt: 0n,
     version: VERSION,
+    id: o.attackId,
+    traceparent: o.traceparent,
   };
   const plugins = opts.plugins ?? [];
   const pluginAbort = new AbortController();
@@ -203,6 +205,7 @@ function planOptions(o: ResolvedOptions, k: number, n: number): PlanOptions {
     keepalive: o.keepalive,
     connectTimeoutMs: o.timeoutNs > 0 ? Math.max(1, Math.ceil(o.timeoutNs / 1e6)) : 10_000,
     headers: o.headers,
+    traceAttackId: o.traceparent ? o.attackId : null,
   };
 }
 

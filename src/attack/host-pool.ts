@@ -1,6 +1,8 @@
 import type { Socket } from 'node:net';
 import { Client, buildConnector, type Dispatcher } from 'undici';
 import { Http1Connection, type Connect, type LegacyHandler } from './http1.js';
+import type { AttackDispatchOptions } from './plan.js';
+import { TRACEPARENT_HEADER, traceparentOf } from '../results/trace-id.js';
 
 /**
  * The connections to one origin: undici Clients (one connection each), with the policy an open
@@ -224,7 +226,7 @@ export class HostPool {
       this.idle.push(c);
     }
     if (c.client instanceof Http1Connection) c.client.dispatch(opts, handler as unknown as LegacyHandler);
-    else c.client.dispatch(opts, handler);
+    else c.client.dispatch(withTraceparent(opts, handler), handler);
   }
 
   private grow(): Conn {
@@ -337,4 +339,15 @@ export class HostPool {
  */
 export function useHttp1FastPath(): boolean {
   return process.env.TAILPROBE_HTTP1 !== 'undici';
+}
+
+/**
+ * undici's path (TLS, HTTP/2, h2c): the shape's options with this request's traceparent added.
+ * One object and one header list per request; the plain-http path writes the header in place.
+ */
+function withTraceparent(opts: Dispatcher.DispatchOptions, handler: PoolHandler): Dispatcher.DispatchOptions {
+  const id = (opts as Partial<AttackDispatchOptions>).traceAttackId;
+  if (!id) return opts;
+  const seq = (handler as { seq?: number }).seq ?? 0;
+  return { ...opts, headers: [...(opts.headers as string[]), TRACEPARENT_HEADER, traceparentOf(id, seq)] };
 }

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
+import { TRACEPARENT_HEADER, traceparentOf, writeTraceSeq } from '../results/trace-id.js';
 
 /**
  * A lean HTTP/1.1 client connection for plain-http targets: the attack's hot path.
@@ -31,6 +32,14 @@ export interface LegacyHandler {
    * default yes). When not, onHeaders gets an empty list and an empty status text.
    */
   wantsHeaders?(statusCode: number): boolean;
+  /** The request's seq in its attack, for its traceparent header (see AttackDispatchOptions). */
+  readonly seq?: number;
+}
+
+/** A request shape's bytes, encoded once; `traceAt` >= 0 is where each request's seq digits go. */
+interface Encoded {
+  bytes: Buffer;
+  traceAt: number;
 }
 
 /** undici's connector signature (HostPool's, which also hands out pre-opened sockets). */
@@ -97,7 +106,7 @@ export class Http1Connection {
   private keepAlive = true;
   /** Bytes of a head or chunk-size line that arrived split across reads. */
   private carry: Buffer | null = null;
-  private readonly encoded = new WeakMap<Dispatcher.DispatchOptions, Buffer>();
+  private readonly encoded = new WeakMap<Dispatcher.DispatchOptions, Encoded>();
 
   constructor(
     private readonly origin: URL,
@@ -172,15 +181,22 @@ export class Http1Connection {
   }
 
   private write(opts: Dispatcher.DispatchOptions, handler: LegacyHandler, socket: Socket): void {
-    let bytes = this.encoded.get(opts);
-    if (bytes === undefined) {
+    let enc = this.encoded.get(opts);
+    if (enc === undefined) {
       try {
-        bytes = encodeRequest(opts, this.origin.host);
+        enc = encodeRequestShape(opts, this.origin.host);
       } catch (err) {
         handler.onError?.(err as Error);
         return;
       }
-      this.encoded.set(opts, bytes);
+      this.encoded.set(opts, enc);
+    }
+    let bytes = enc.bytes;
+    if (enc.traceAt >= 0) {
+      // The shape's bytes with this request's seq in its traceparent: one copy, no strings.
+      bytes = Buffer.allocUnsafe(enc.bytes.length);
+      enc.bytes.copy(bytes);
+      writeTraceSeq(bytes, enc.traceAt, handler.seq ?? 0);
     }
     const req: InFlight = { handler, head: opts.method === 'HEAD', close: opts.reset === true };
     try {
@@ -451,6 +467,14 @@ export class Http1Connection {
 
 /** A request's bytes: request line, Host, the target's headers, Content-Length, body. */
 export function encodeRequest(opts: Dispatcher.DispatchOptions, host: string): Buffer {
+  return encodeRequestShape(opts, host).bytes;
+}
+
+/**
+ * A request shape's bytes. With a trace attack id, a `traceparent` line with seq 0 is the last
+ * header and `traceAt` says where its seq digits are (writeTraceSeq fills them per request).
+ */
+export function encodeRequestShape(opts: Dispatcher.DispatchOptions & { traceAttackId?: string | null }, host: string): Encoded {
   const method = opts.method;
   let head = `${method} ${opts.path} HTTP/1.1\r\nhost: ${host}\r\n`;
   const h = opts.headers;
@@ -473,7 +497,14 @@ export function encodeRequest(opts: Dispatcher.DispatchOptions, host: string): B
   // undici sends Content-Length for a body, and for an empty body of a method that expects one.
   if (n > 0 || method === 'POST' || method === 'PUT' || method === 'PATCH') head += `content-length: ${n}\r\n`;
   if (opts.reset === true) head += 'connection: close\r\n';
+  let traceAt = -1;
+  if (opts.traceAttackId) {
+    const line = `${TRACEPARENT_HEADER}: ${traceparentOf(opts.traceAttackId, 0)}\r\n`;
+    // "traceparent: 00-" + the attack id's 16 digits: the seq's digits follow.
+    traceAt = Buffer.byteLength(head, 'latin1') + TRACEPARENT_HEADER.length + 2 + 3 + 16;
+    head += line;
+  }
   head += '\r\n';
   const h8 = Buffer.from(head, 'latin1');
-  return n > 0 ? Buffer.concat([h8, body!]) : h8;
+  return { bytes: n > 0 ? Buffer.concat([h8, body!]) : h8, traceAt };
 }

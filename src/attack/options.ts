@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../errors.js';
 import type { Pacer } from '../pacer/pacer.js';
+import { isAttackId, newAttackId } from '../results/trace-id.js';
 import type { Target } from '../targets/target.js';
 import type { AttackPlugin } from './plugin.js';
 
@@ -45,6 +46,14 @@ export interface AttackOptions {
   name: string;
   /** Headers added to every target (the -header flag). */
   headers: Record<string, string[]>;
+  /**
+   * Send a W3C `traceparent` header with every request (default true): trace id = the attack's id
+   * and the request's seq, so the service's records and traces name each request (see
+   * results/trace-id.ts). A target's own traceparent header is never overwritten.
+   */
+  traceparent: boolean;
+  /** The attack's id (16 hex digits); default: random. Workers of one attack share it. */
+  attackId: string;
   /** Stops scheduling; in-flight requests get up to the timeout, then the attack resolves. */
   signal?: AbortSignal;
   /**
@@ -85,6 +94,7 @@ export const DEFAULTS = {
   maxBody: 0,
   keepHeaders: false,
   name: '',
+  traceparent: true,
 } as const;
 
 /**
@@ -122,7 +132,10 @@ export function resolveOptions(o: Partial<AttackOptions> & { targets: Target[] }
     keepHeaders: o.keepHeaders ?? DEFAULTS.keepHeaders,
     name: o.name ?? DEFAULTS.name,
     headers: o.headers ?? {},
+    traceparent: o.traceparent ?? DEFAULTS.traceparent,
+    attackId: o.attackId ?? newAttackId(),
   };
+  if (!isAttackId(r.attackId)) throw new UsageError(`attack id must be 16 lower-case hex digits, not all zeros (got "${String(r.attackId).slice(0, 40)}")`);
   if (!Array.isArray(r.targets) || r.targets.length === 0) throw new UsageError('no targets');
   if (r.workers === 0) r.workers = defaultWorkers(r.pacer ? r.pacer.rateAt(0) : null);
   const int = (name: string, v: number, min: number) => {

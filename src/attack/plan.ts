@@ -2,21 +2,33 @@ import type { Dispatcher } from 'undici';
 import { HostPool, type HostPoolOptions } from './host-pool.js';
 import type { Target } from '../targets/target.js';
 import { VERSION } from './version.js';
+import { TRACEPARENT_HEADER } from '../results/trace-id.js';
 
 /**
  * A target made ready to send: its pool, and the dispatch options undici needs, built once so the
  * hot path hands the same objects to undici for every request (no per-request header objects,
  * URL parsing or body copies).
  */
+/**
+ * undici's dispatch options, and the attack id whose traceparent each request of this shape carries
+ * (null: none, the target has its own or -traceparent=false). The header is made per request, from
+ * the request's seq, by the connection that writes it (http1.ts, or host-pool.ts for undici).
+ */
+export interface AttackDispatchOptions extends Dispatcher.DispatchOptions {
+  traceAttackId: string | null;
+}
+
 export interface PreparedTarget {
   pool: HostPool;
-  opts: Dispatcher.DispatchOptions;
+  opts: AttackDispatchOptions;
   method: string;
   url: string;
   body: Buffer | null;
   bytesOut: number;
   /** Header list as undici takes it (flat [name, value, ...]), reused by redirects. */
   headers: string[];
+  /** See AttackDispatchOptions. */
+  traceAttackId: string | null;
 }
 
 export interface PlanOptions {
@@ -32,6 +44,8 @@ export interface PlanOptions {
   /** Connect timeout, ms (our whole-request timeout bounds it anyway). */
   connectTimeoutMs: number;
   headers: Record<string, string[]>;
+  /** The attack id for traceparent headers; null = send none. */
+  traceAttackId: string | null;
   /** See HostPoolOptions.connector. */
   connector?: HostPoolOptions['connector'];
 }
@@ -60,9 +74,12 @@ export class Plan {
     const u = new URL(t.url);
     const headers: string[] = [];
     let hasUA = false;
+    let hasTrace = false;
     const add = (rec: Record<string, string[]>) => {
       for (const [k, vs] of Object.entries(rec)) {
-        if (k.toLowerCase() === 'user-agent') hasUA = true;
+        const lower = k.toLowerCase();
+        if (lower === 'user-agent') hasUA = true;
+        if (lower === TRACEPARENT_HEADER) hasTrace = true;
         for (const v of vs) headers.push(k, v);
       }
     };
@@ -70,20 +87,24 @@ export class Plan {
     add(t.headers);
     if (!hasUA) headers.push('user-agent', USER_AGENT);
     const body = t.body && t.body.byteLength > 0 ? Buffer.from(t.body.buffer, t.body.byteOffset, t.body.byteLength) : null;
+    // A target's own traceparent is the user's: it is sent as given, never replaced.
+    const traceAttackId = hasTrace ? null : this.o.traceAttackId;
     return {
       pool: this.poolFor(u.origin),
-      opts: this.dispatchOptions(u.pathname + u.search, t.method, headers, body),
+      opts: this.dispatchOptions(u.pathname + u.search, t.method, headers, body, traceAttackId),
       method: t.method,
       url: t.url,
       body,
       bytesOut: body ? body.byteLength : 0,
       headers,
+      traceAttackId,
     };
   }
 
   /** Dispatch options for one request shape; also used for redirects. */
-  dispatchOptions(path: string, method: string, headers: string[], body: Buffer | null): Dispatcher.DispatchOptions {
+  dispatchOptions(path: string, method: string, headers: string[], body: Buffer | null, traceAttackId: string | null): AttackDispatchOptions {
     return {
+      traceAttackId,
       path,
       method,
       headers,

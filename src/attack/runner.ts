@@ -434,7 +434,7 @@ export class Runner {
     ex.headers = null;
     ex.abortFn = null;
     const pool = this.plan.poolFor(next.origin);
-    const opts = this.plan.dispatchOptions(next.pathname + next.search, method, t.headers, body);
+    const opts = this.plan.dispatchOptions(next.pathname + next.search, method, t.headers, body, t.traceAttackId);
     // Out of undici's callback before dispatching again (redirects are rare: a closure is fine).
     queueMicrotask(() => pool.dispatch(opts, ex));
     return true;

@@ -21,6 +21,8 @@ import { Runner } from './runner.js';
  * far (converged), after `maxRequests` (the attack passes about one second of its schedule: a slow
  * schedule has the headroom to run cold, and warming up costs CPU), or after `maxMs`.
  */
+const WARMUP_ATTACK_ID = '7761726d75702121';
+
 export async function warmUp(opts: { maxRequests?: number; maxMs?: number } = {}): Promise<void> {
   const maxRequests = Math.min(opts.maxRequests ?? 20_000, 20_000);
   const maxMs = opts.maxMs ?? 2000;
@@ -35,6 +37,8 @@ export async function warmUp(opts: { maxRequests?: number; maxMs?: number } = {}
     keepalive: true,
     connectTimeoutMs: 1000,
     headers: {},
+    // The measured requests carry a traceparent; the warm-up runs the same code.
+    traceAttackId: WARMUP_ATTACK_ID,
     connector: (_opts, cb) => {
       const s = memorySocket();
       queueMicrotask(() => cb(null, s as never));

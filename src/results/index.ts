@@ -10,3 +10,4 @@ export { encodeCsvResult, decodeCsvFields, splitCsvRecord } from './vegeta-csv.j
 export { formatRfc3339Nano, parseRfc3339 } from './timestamp.js';
 export { headerWireForm, parseHeaderWire } from './http-headers.js';
 export { encodeResults } from './convert.js';
+export { traceIdOf, traceparentOf, seqOfTraceId, parseTraceparent, newAttackId, isAttackId, type Traceparent } from './trace-id.js';

@@ -65,6 +65,13 @@ export interface RunInfo {
   startedAt: bigint;
   /** tailprobe version that wrote the file. */
   version: string;
+  /**
+   * The attack's id, 16 hex digits: the high half of every request's trace id (see trace-id.ts).
+   * Absent in files written before request identity, and in vegeta's formats.
+   */
+  id?: string;
+  /** Whether requests carried a traceparent header made from `id` (targets with their own kept theirs). */
+  traceparent?: boolean;
 }
 
 /** How the generator itself fared: a run where the generator was the bottleneck is flagged. */
