@@ -7,7 +7,7 @@ import { formatHelp, parseArgs } from './flags.js';
  * `tailprobe report` does not pay for loading the HTTP client or the profiler.
  */
 export const COMMANDS: readonly string[] = [
-  'attack', 'report', 'encode', 'plot', 'compare', 'sweep', 'profile', 'pprof', 'bench', 'demo',
+  'attack', 'report', 'encode', 'plot', 'compare', 'sweep', 'profile', 'pprof', 'explain', 'bench', 'demo',
 ];
 
 export async function loadCommand(name: string): Promise<Command> {
@@ -91,6 +91,7 @@ async function topLevelHelp(): Promise<string> {
     'The investigation, in order:',
     '  echo "GET http://127.0.0.1:8080/api/lookup" | tailprobe attack -rate=500 -duration=60s | tailprobe report',
     '  tailprobe profile -url=http://127.0.0.1:6060 -types=cpu,heap,block -seconds=30 -out=prof/',
+    '  tailprobe explain results.bin -agent=http://127.0.0.1:6060',
     '  tailprobe compare before.bin after.bin',
     '',
   ].join('\n');
