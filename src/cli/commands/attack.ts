@@ -6,19 +6,9 @@ import { createResultWriter, parseResultFormat } from '../../results/index.js';
 import { parseHeaderFlag, readTargets, type Target } from '../../targets/index.js';
 import type { CliIO, Command } from '../command.js';
 import type { FlagSpec, ParsedArgs } from '../flags.js';
-import { SLO_ATTACK_EXTENSION } from '../../slo/hooks.js';
-import { PROFILE_ATTACK_EXTENSION } from '../../profile/attack-extension.js';
-
-/**
- * Extensions of `tailprobe attack` owned by other parts of tailprobe: each brings its flags and,
- * when they are used, a plugin that joins the run (see src/attack/plugin.ts). `-profile=URL
- * -profile-types=...` and `-slo=...` are added here as one entry each.
- */
-export interface AttackExtension {
-  flags: FlagSpec[];
-  /** The plugin for this run, or null when the extension's flags are absent. */
-  create(args: ParsedArgs, io: CliIO): AttackPlugin | null | Promise<AttackPlugin | null>;
-}
+import type { AttackExtension } from '../attack-extension.js';
+import { SLO_ATTACK_EXTENSION } from '../slo-flags.js';
+import { PROFILE_ATTACK_EXTENSION } from '../profile-flags.js';
 
 export const ATTACK_EXTENSIONS: AttackExtension[] = [SLO_ATTACK_EXTENSION, PROFILE_ATTACK_EXTENSION];
 
