@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { REPO_ROOT } from './helpers/paths.js';
 
 /**
@@ -17,7 +18,7 @@ const LAYERS: string[][] = [
   ['demo'],
   ['cli'],
 ];
-/** src/index.ts, the package root: the curated library API. It may point at any library folder, not at the CLI or the demo. */
+/** src/index.ts, the package root: the curated library API. It may point at any library folder, never at the CLI. */
 const ROOT_API = 'index';
 
 const SRC = join(REPO_ROOT, 'src');
@@ -94,6 +95,30 @@ test('imports point down the layers, never up, and nothing below src/cli imports
     .filter((i) => layerOf(i.to) > layerOf(i.from))
     .map((i) => `${i.file} imports ${i.spec} (${i.from}, layer ${layerOf(i.from)} -> ${i.to}, layer ${layerOf(i.to)})`);
   assert.deepEqual(up, []);
+});
+
+test('the package root names each export (no export *) and reaches no CLI code', () => {
+  const root = readFileSync(join(SRC, 'index.ts'), 'utf8');
+  assert.doesNotMatch(root, /^export \*/m, 'src/index.ts is a curated list: name what the library offers');
+  const cli = srcImports().filter((i) => i.from === ROOT_API && i.to === 'cli').map((i) => `${i.file} imports ${i.spec}`);
+  assert.deepEqual(cli, []);
+});
+
+test("every name the README and docs import from 'tailprobe' is exported by the package root", async () => {
+  const root: Record<string, unknown> = await import(pathToFileURL(join(REPO_ROOT, 'dist', 'src', 'index.js')).href);
+  const docs = [join(REPO_ROOT, 'README.md'), ...readdirSync(join(REPO_ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join(REPO_ROOT, 'docs', f))];
+  const missing: string[] = [];
+  let seen = 0;
+  for (const doc of docs) {
+    for (const m of readFileSync(doc, 'utf8').matchAll(/import\s*\{([^}]*)\}\s*from\s*'tailprobe'/g)) {
+      for (const name of m[1]!.split(',').map((n) => n.trim()).filter((n) => n && !n.startsWith('type '))) {
+        seen++;
+        if (!(name in root)) missing.push(`${relative(REPO_ROOT, doc)}: ${name}`);
+      }
+    }
+  }
+  assert.ok(seen > 20, `only ${seen} names found in the docs' examples`);
+  assert.deepEqual(missing, []);
 });
 
 test('folders of one layer import each other without a cycle', () => {

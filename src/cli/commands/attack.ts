@@ -1,7 +1,7 @@
 import { openSync, readFileSync, createWriteStream } from 'node:fs';
 import { attack, type AttackOptions, type AttackPlugin, defaultWorkers, formatProgress, resolveOptions } from '../../attack/index.js';
 import { UsageError } from '../../errors.js';
-import { constantPacer, linearPacer, parseRate, sinePacer, type Pacer } from '../../pacer/index.js';
+import { constantPacer, linearPacer, parseRate, sinePacer, type BuiltinPacer } from '../../pacer/index.js';
 import { createResultWriter, parseResultFormat } from '../../results/index.js';
 import { parseHeaderFlag, readTargets, type Target } from '../../targets/index.js';
 import type { CliIO, Command } from '../command.js';
@@ -151,7 +151,7 @@ export const command: Command = {
         const elapsedNs = out.metrics.requests > 0 ? Number(out.metrics.end - out.info.startedAt) : 0;
         stderr.write(`\r${formatProgress({ elapsedNs, metrics: out.metrics, inFlight: 0, sent: out.metrics.requests })}\x1b[K\n`);
       }
-      const events = out.outcomes.flatMap((o) => o.meta?.events ?? []);
+      const events = out.meta[0]!.events;
       writer.writeMeta({ health: out.health, ...(events.length ? { events } : {}) });
       await writer.close();
       for (const o of out.outcomes) for (const m of o.messages ?? []) stderr.write(`${m}\n`);
@@ -170,7 +170,7 @@ export const command: Command = {
 };
 
 /** -rate, with -ramp-to (linear) or -sine-period/-sine-amp (sine); null = max mode. */
-export function buildPacer(args: ParsedArgs): Pacer | null {
+export function buildPacer(args: ParsedArgs): BuiltinPacer | null {
   const rate = parseRate(args.string('rate'), 'rate');
   const rampTo = args.string('ramp-to');
   const sinePeriod = args.number('sine-period');
