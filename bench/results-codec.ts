@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BinaryEncoder } from '../src/results/binary-encoder.js';
 import { createResultWriter } from '../src/results/writer.js';
-import { openResults, readMetrics } from '../src/results/reader.js';
+import { readMetrics } from '../src/metrics/read.js';
+import { openResults } from '../src/results/reader.js';
 import type { ResultFormat } from '../src/results/formats.js';
 import type { Result } from '../src/results/result.js';
 

@@ -1,19 +1,165 @@
 /**
- * tailprobe's library API. The CLI (`tailprobe <command>`) is a thin shell over these exports.
+ * tailprobe's library API: what `import … from 'tailprobe'` offers, named one by one. The CLI
+ * (`tailprobe <command>`) is a thin shell over these exports. Everything else under src/ is
+ * internal and may change without notice; docs/architecture.md says where each part lives.
  * Subpath exports: `tailprobe/agent` (profile a Node service), `tailprobe/sync` (pool, locks),
  * `tailprobe/bench` (benchmarks with bytes/op).
  */
-export * from './errors.js';
-export * from './units/index.js';
-export * from './metrics/index.js';
-export * from './results/index.js';
-export * from './slo/index.js';
-export * from './report/index.js';
-export * from './targets/index.js';
-export * from './pacer/index.js';
-export * from './attack/index.js';
-export * from './compare/index.js';
-export * from './sweep/index.js';
-export * from './profile/index.js';
-export * from './plot/index.js';
-export * from './demo/index.js';
+
+// Failures: one clear line, and the exit code the CLI ends with (2 usage, 1 runtime, 99 SLO failed).
+export { TailprobeError, UsageError, RuntimeError, EXIT_SLO_FAILED } from './errors.js';
+export { parseDuration, formatDuration, parseBytes, formatBytes } from './units/index.js';
+
+// The schedule. A pacer is any object with offsetOf(i) and describe(); these are the built-in ones.
+export {
+  constantPacer,
+  linearPacer,
+  sinePacer,
+  parseRate,
+  formatRate,
+  rateOf,
+  countBefore,
+  type Pacer,
+  type BuiltinPacer,
+  type PacerSpec,
+} from './pacer/index.js';
+
+// What to send: vegeta's http and json targets formats.
+export { parseTargets, readTargets, parseHeaderFlag, type Target, type TargetFormat } from './targets/index.js';
+
+// The attack: open-model load, every request recorded, latency from the scheduled time.
+export {
+  attack,
+  defaultWorkers,
+  formatProgress,
+  ATTACK_DEFAULTS,
+  type AttackOptions,
+  type AttackOutcome,
+  type AttackProgress,
+  type AttackPlugin,
+  type AttackRun,
+  type PluginOutcome,
+} from './attack/index.js';
+
+// Results: reading and writing tailprobe's binary format and vegeta's JSON lines and CSV.
+export {
+  createResultWriter,
+  openResults,
+  parseResultFormat,
+  isSuccess,
+  BinaryEncoder,
+  BinaryDecoder,
+  RESULT_FORMATS,
+  type Result,
+  type RunInfo,
+  type RunMeta,
+  type RunEvent,
+  type GeneratorHealth,
+  type ResultFormat,
+  type ResultSource,
+  type ResultWriter,
+  type ResultWriterOptions,
+} from './results/index.js';
+
+// Metrics: HDR-histogram percentiles of latency and send lag, and results files read into them.
+export {
+  Metrics,
+  DurationHistogram,
+  readMetrics,
+  type LatencySummary,
+  type ScheduleSummary,
+  type ReadMetricsOptions,
+} from './metrics/index.js';
+
+// Reports: vegeta's text, JSON and histogram reports, hdrplot, and whether the generator kept up.
+export {
+  textReport,
+  jsonReport,
+  histReport,
+  hdrplotReport,
+  parseHistBuckets,
+  LatencyBuckets,
+  generatorVerdict,
+  reportWarnings,
+  runReport,
+  renderReport,
+  parseReportType,
+  type GeneratorVerdict,
+  type SourceSummary,
+  type ReportType,
+  type ReportGate,
+  type RunReportOptions,
+  type RunReportResult,
+} from './report/index.js';
+
+// SLOs: k6-like thresholds, verdicts, exit 99; the plugin and gate attack and report take.
+export {
+  parseSlo,
+  parseSloFlags,
+  evaluateSlo,
+  formatSloVerdicts,
+  sloPassed,
+  sloExitCode,
+  sloGate,
+  sloAttackPlugin,
+  sloReportGate,
+  type Slo,
+  type SloThreshold,
+  type SloVerdict,
+} from './slo/index.js';
+
+// compare: two runs, bootstrap confidence intervals, a verdict per statistic.
+export {
+  loadRun,
+  compareRuns,
+  formatComparison,
+  comparisonJson,
+  runFromMetrics,
+  type RunData,
+  type CompareOptions,
+  type CompareResult,
+  type CompareRow,
+  type Comparison,
+  type LoadOptions,
+} from './compare/index.js';
+
+// sweep: step the rate up, find the knee.
+export {
+  sweep,
+  parseRates,
+  formatSweep,
+  sweepJson,
+  type SweepOptions,
+  type SweepResult,
+  type SweepStep,
+  type RatePlan,
+} from './sweep/index.js';
+
+// Profiles under load (docs/profile.md).
+export {
+  captureProfiles,
+  fetchProfile,
+  probeServer,
+  parseProfile,
+  topTable,
+  runtimeShare,
+  topFunction,
+  headline,
+  fetchAgentEvents,
+  flameGraphHtml,
+  cpuProfileToPprof,
+  heapProfileToPprof,
+  profileDuringAttack,
+  profileAttackPlugin,
+  type ProfileType,
+  type ServerInfo,
+  type CapturedProfile,
+  type CaptureOptions,
+  type ProfilePluginOptions,
+} from './profile/index.js';
+
+// plot: one self-contained HTML page of the tail.
+export { plotHtml, aggregateRun, renderPlotHtml, type PlotOptions, type PlotRunInput, type PlotRenderOptions } from './plot/index.js';
+
+// The demo, as `tailprobe demo` runs it (docs/demo.md).
+export { runDemo, type DemoOptions, type DemoSummary } from './demo/index.js';

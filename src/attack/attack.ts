@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../errors.js';
 import { Metrics } from '../metrics/metrics.js';
-import { countBefore, meanRate } from '../pacer/pacer.js';
-import type { GeneratorHealth, Result, RunInfo } from '../results/result.js';
+import { countBefore, meanRate, rateOf } from '../pacer/pacer.js';
+import type { GeneratorHealth, Result, RunInfo, RunMeta } from '../results/result.js';
 import { describeTarget } from '../targets/target.js';
 import { Clock } from '../time/clock.js';
 import { CpuMeter, LoopMonitor, type LoopStats } from './health.js';
@@ -20,6 +20,18 @@ import { WorkerGroup } from './workers.js';
 export interface AttackOutcome extends AttackRun {
   /** What the plugins said at the end (meta for the results file, exit codes, messages). */
   outcomes: PluginOutcome[];
+  /**
+   * The run's metadata as the reports and the results file take it: one entry with the run info,
+   * the generator's health and the plugins' events (e.g. the agent's GC pauses), so that
+   * `textReport(out.metrics, out.meta)` reports the run as `tailprobe report` would from its file.
+   */
+  meta: RunMeta[];
+}
+
+/** Faults the engine's failure-path tests inject; not part of the package's API. */
+export interface AttackFaults {
+  /** Make worker `index` throw after `afterMs`. */
+  crashWorker?: { index: number; afterMs: number };
 }
 
 /** Slack between fixing the start instant and the first request, so every worker is listening. */
@@ -36,14 +48,23 @@ const START_DELAY_MS = 5;
  * `onResult` as objects. A worker that dies is reported in `failures`; what it measured before
  * dying is kept.
  */
-export async function attack(
+export function attack(
   opts: Partial<AttackOptions> & { targets: AttackOptions['targets'] },
   onResult: (r: Result) => void = () => {},
+): Promise<AttackOutcome> {
+  return attackWithFaults(opts, onResult, {});
+}
+
+/** attack() with faults injected, for the tests of its failure paths. */
+export async function attackWithFaults(
+  opts: Partial<AttackOptions> & { targets: AttackOptions['targets'] },
+  onResult: (r: Result) => void,
+  faults: AttackFaults,
 ): Promise<AttackOutcome> {
   const o = resolveOptions(opts);
   const planned = o.pacer ? countBefore(o.pacer, o.durationNs) : Infinity;
   // A slow schedule has headroom for cold code; warm up about one second's worth of requests.
-  const warmUpRequests = o.pacer ? Math.min(planned, Math.ceil(o.pacer.rateAt(0) / o.workers)) : Infinity;
+  const warmUpRequests = o.pacer ? Math.min(planned, Math.ceil(rateOf(o.pacer, 0) / o.workers)) : Infinity;
   const metrics = new Metrics();
   const info: RunInfo = {
     name: o.name,
@@ -108,7 +129,8 @@ export async function attack(
     runner.start();
     finished = runner.finished.then((s) => ({ ...s, loops: [loop.stop()] }));
   } else {
-    if (o.pacer && !o.pacer.spec) throw new UsageError('a custom pacer without a spec can only run with workers=1');
+    const spec = o.pacer ? o.pacer.spec : null;
+    if (spec === undefined) throw new UsageError('a custom pacer without a spec can only run with workers=1');
     const ship = opts.onEncoded ? 'encoded' : 'objects';
     const setups: WorkerSetup[] = [];
     for (let k = 0; k < o.workers; k++) {
@@ -116,12 +138,12 @@ export async function attack(
         ...runnerOptions(o, k, o.workers),
         index: k,
         targets: o.targets,
-        pacer: o.pacer ? o.pacer.spec : null,
+        pacer: spec,
         plan: planOptions(o, k, o.workers),
         ship,
         flushMs: 100,
         warmUpRequests,
-        ...(opts.testCrashWorker?.index === k ? { crashAfterMs: opts.testCrashWorker.afterMs } : {}),
+        ...(faults.crashWorker?.index === k ? { crashAfterMs: faults.crashWorker.afterMs } : {}),
       });
     }
     const group = new WorkerGroup(setups, (b) => {
@@ -183,7 +205,8 @@ export async function attack(
     const out = await p.onEnd?.(run);
     if (out) outcomes.push(out);
   }
-  return { ...run, outcomes };
+  const events = outcomes.flatMap((out) => out.meta?.events ?? []);
+  return { ...run, outcomes, meta: [{ info, health, events }] };
 }
 
 /** Worker k's share of n: total split as evenly as integers allow (the shares add up to total). */

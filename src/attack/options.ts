@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../errors.js';
-import type { Pacer } from '../pacer/pacer.js';
+import { rateOf, type Pacer } from '../pacer/pacer.js';
 import { isAttackId, newAttackId } from '../results/trace-id.js';
 import type { Target } from '../targets/target.js';
 import type { AttackPlugin } from './plugin.js';
@@ -67,8 +67,6 @@ export interface AttackOptions {
   progressIntervalMs?: number;
   /** Joins the run at its start and end: -profile and -slo hook in here (see plugin.ts). */
   plugins?: AttackPlugin[];
-  /** For tests of the failure paths only: make worker `index` throw after `afterMs`. */
-  testCrashWorker?: { index: number; afterMs: number };
 }
 
 export interface AttackProgress {
@@ -111,7 +109,7 @@ export function defaultWorkers(perSec: number | null, cores = availableParalleli
   return Math.max(1, Math.min(half, Math.ceil(perSec / 5000)));
 }
 
-export type ResolvedOptions = Omit<AttackOptions, 'signal' | 'onEncoded' | 'onProgress' | 'plugins' | 'testCrashWorker' | 'progressIntervalMs'>;
+export type ResolvedOptions = Omit<AttackOptions, 'signal' | 'onEncoded' | 'onProgress' | 'plugins' | 'progressIntervalMs'>;
 
 export function resolveOptions(o: Partial<AttackOptions> & { targets: Target[] }): ResolvedOptions {
   const r: ResolvedOptions = {
@@ -137,7 +135,8 @@ export function resolveOptions(o: Partial<AttackOptions> & { targets: Target[] }
   };
   if (!isAttackId(r.attackId)) throw new UsageError(`attack id must be 16 lower-case hex digits, not all zeros (got "${String(r.attackId).slice(0, 40)}")`);
   if (!Array.isArray(r.targets) || r.targets.length === 0) throw new UsageError('no targets');
-  if (r.workers === 0) r.workers = defaultWorkers(r.pacer ? r.pacer.rateAt(0) : null);
+  // A pacer without a spec cannot be sent to worker threads: it runs on this one.
+  if (r.workers === 0) r.workers = r.pacer && !r.pacer.spec ? 1 : defaultWorkers(r.pacer ? rateOf(r.pacer, 0) : null);
   const int = (name: string, v: number, min: number) => {
     if (!Number.isInteger(v) || v < min) throw new UsageError(`-${name} must be an integer >= ${min} (got ${v})`);
   };

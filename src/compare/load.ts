@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
-import { readMetrics } from '../results/index.js';
+import { readMetrics } from '../metrics/read.js';
 import { runFromMetrics, type RunData, type RowStat } from './compare.js';
 import { SampleBuilder } from './sample.js';
 

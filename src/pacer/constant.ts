@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import type { Pacer } from './pacer.js';
+import type { BuiltinPacer } from './pacer.js';
 import { formatRate } from './rate.js';
 
 /**
@@ -7,7 +7,7 @@ import { formatRate } from './rate.js';
  * an interval to the previous send), so there is no accumulated rounding, no drift, and request
  * 1,000,000 at 500/s is due at exactly 2000 s.
  */
-export function constantPacer(perSec: number): Pacer {
+export function constantPacer(perSec: number): BuiltinPacer {
   if (!(perSec > 0) || !Number.isFinite(perSec)) throw new UsageError(`invalid rate ${perSec}: must be positive`);
   const nsPerReq = 1e9 / perSec;
   const exactInt = Number.isInteger(perSec);

@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { formatDuration } from '../units/duration.js';
-import type { Pacer } from './pacer.js';
+import type { BuiltinPacer } from './pacer.js';
 import { formatRate } from './rate.js';
 
 /**
@@ -10,7 +10,7 @@ import { formatRate } from './rate.js';
  * With rate(t) = a + b·t, the number of requests due by t is a·t + b·t²/2; request i is due when
  * that reaches i, i.e. t = 2i / (a + sqrt(a² + 2bi)) (the stable form of the quadratic root).
  */
-export function linearPacer(fromPerSec: number, toPerSec: number, rampNs: number): Pacer {
+export function linearPacer(fromPerSec: number, toPerSec: number, rampNs: number): BuiltinPacer {
   if (!(fromPerSec >= 0) || !(toPerSec > 0) || !Number.isFinite(fromPerSec) || !Number.isFinite(toPerSec)) {
     throw new UsageError(`invalid ramp ${fromPerSec} -> ${toPerSec} req/s: rates must be positive`);
   }

@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { formatDuration } from '../units/duration.js';
-import type { Pacer } from './pacer.js';
+import type { BuiltinPacer } from './pacer.js';
 import { formatRate } from './rate.js';
 
 /**
@@ -10,7 +10,7 @@ import { formatRate } from './rate.js';
  * is found by Newton's method inside the bracket [(i − amp·P/π)/mean, i/mean], falling back to
  * bisection, from a starting point that depends on i alone, so every worker computes the same bits.
  */
-export function sinePacer(meanPerSec: number, ampPerSec: number, periodNs: number): Pacer {
+export function sinePacer(meanPerSec: number, ampPerSec: number, periodNs: number): BuiltinPacer {
   if (!(meanPerSec > 0) || !Number.isFinite(meanPerSec)) throw new UsageError('sine pacer: the mean rate (-rate) must be positive');
   if (!(ampPerSec > 0) || ampPerSec > meanPerSec) {
     throw new UsageError(`sine pacer: -sine-amp must be positive and at most the mean rate (${formatRate(meanPerSec)})`);

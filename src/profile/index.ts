@@ -50,3 +50,4 @@ export {
   type ProfileDuringAttackOptions,
   type DuringAttackResult,
 } from './during-attack.js';
+export { profileAttackPlugin, type ProfilePluginOptions } from './attack-plugin.js';

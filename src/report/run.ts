@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.js';
 import { Metrics } from '../metrics/metrics.js';
-import { readMetrics, type ResultSource } from '../results/reader.js';
+import { readMetrics } from '../metrics/read.js';
+import type { ResultSource } from '../results/reader.js';
 import type { RunMeta } from '../results/result.js';
 import { hdrplotReport } from './hdrplot.js';
 import { histReport, LatencyBuckets, parseHistBuckets } from './hist.js';

@@ -4,7 +4,7 @@ export { BinaryEncoder } from './binary-encoder.js';
 export { BinaryDecoder } from './binary-decoder.js';
 export { FORMAT_VERSION } from './binary-format.js';
 export { createResultWriter, type ResultWriter, type ResultWriterOptions } from './writer.js';
-export { openResults, readMetrics, type ResultSource, type ReadMetricsOptions } from './reader.js';
+export { openResults, type ResultSource } from './reader.js';
 export { encodeJsonResult, decodeJsonResult } from './vegeta-json.js';
 export { encodeCsvResult, decodeCsvFields, splitCsvRecord } from './vegeta-csv.js';
 export { formatRfc3339Nano, parseRfc3339 } from './timestamp.js';

@@ -1,19 +1,7 @@
 import type { Writable } from 'node:stream';
-import type { FlagSpec } from '../cli/flags.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { evaluateSlo, formatSloVerdicts, sloExitCode, type SloVerdict } from './evaluate.js';
 import type { Slo } from './slo.js';
-
-/**
- * The one `-slo` flag that attack, report and sweep all declare, so its spelling and help never drift.
- * Repeatable: `-slo 'p99<50ms' -slo 'success>=99.9%'` is the same as one comma-separated expression.
- */
-export const SLO_FLAG: FlagSpec = {
-  name: 'slo',
-  type: 'strings',
-  value: 'EXPR',
-  help: "SLO gate, k6-like thresholds, e.g. 'p99<50ms,p99.9<200ms,success>=99.9%'; exit 99 when one fails (docs/slo.md)",
-};
 
 /**
  * What a command does with its SLO after a run: print each threshold with its measured value and

@@ -1,16 +1,13 @@
 import type { AttackPlugin } from '../attack/plugin.js';
-import type { AttackExtension } from '../cli/commands/attack.js';
-import type { ParsedArgs } from '../cli/flags.js';
 import type { ReportGate } from '../report/run.js';
 import { evaluateSlo, formatSloVerdicts, sloExitCode, sloPassed } from './evaluate.js';
-import { SLO_FLAG } from './gate.js';
-import { parseSloFlags, type Slo } from './slo.js';
+import type { Slo } from './slo.js';
 
 /**
- * Where `-slo` joins the commands other parts of tailprobe own, through the seams they left for it:
+ * Where an SLO joins the commands other parts of tailprobe own, through the seams they left for it:
  * a plugin for `attack` (judges the run once it ends; its lines go to stderr, stdout carries the
- * results) and a gate for `report` (judges the metrics once every input is read). The flag is parsed
- * when the command starts, so a typo fails before any load is sent or any file is read.
+ * results) and a gate for `report` (judges the metrics once every input is read). The `-slo` flag
+ * that builds them lives in src/cli/slo-flags.ts.
  */
 export function sloAttackPlugin(slo: Slo): AttackPlugin {
   return {
@@ -22,19 +19,8 @@ export function sloAttackPlugin(slo: Slo): AttackPlugin {
   };
 }
 
-/** The entry `attack` lists in ATTACK_EXTENSIONS: the -slo flag and, when given, the plugin. */
-export const SLO_ATTACK_EXTENSION: AttackExtension = {
-  flags: [SLO_FLAG],
-  create(args: ParsedArgs) {
-    const slo = parseSloFlags(args.list('slo'));
-    return slo ? sloAttackPlugin(slo) : null;
-  },
-};
-
-/** The gate `report` runs on its final metrics, or undefined without -slo. */
-export function sloReportGate(args: ParsedArgs): ReportGate | undefined {
-  const slo = parseSloFlags(args.list('slo'));
-  if (!slo) return undefined;
+/** The gate `report` runs on its final metrics (see ReportGate in src/report/run.ts). */
+export function sloReportGate(slo: Slo): ReportGate {
   return (m) => {
     const verdicts = evaluateSlo(slo, m);
     return { text: formatSloVerdicts(verdicts), failed: !sloPassed(verdicts) };

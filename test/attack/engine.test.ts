@@ -3,11 +3,13 @@ import assert from 'node:assert/strict';
 import { createServer as createNetServer, type Socket, type AddressInfo } from 'node:net';
 import { createServer as createH2Server } from 'node:http2';
 import { attack, share } from '../../src/attack/index.js';
+import { attackWithFaults } from '../../src/attack/attack.js';
 import { constantPacer } from '../../src/pacer/index.js';
 import { parseTargets } from '../../src/targets/index.js';
 import { BinaryDecoder } from '../../src/results/index.js';
 import { Metrics } from '../../src/metrics/index.js';
-import type { Result } from '../../src/results/result.js';
+import type { Result, RunEvent } from '../../src/results/result.js';
+import { textReport } from '../../src/report/index.js';
 import { listen } from '../helpers/servers.js';
 
 const targetsFor = (url: string) => parseTargets(`GET ${url}\n`, 'http');
@@ -178,9 +180,10 @@ test('a worker that dies: reported, the others\' results kept, metrics match wha
   const srv = await listen((_req, res) => res.end('ok'));
   try {
     const results: Result[] = [];
-    const out = await attack(
-      { targets: targetsFor(srv.url), pacer: constantPacer(200), durationNs: 1.5e9, workers: 2, testCrashWorker: { index: 1, afterMs: 500 } },
+    const out = await attackWithFaults(
+      { targets: targetsFor(srv.url), pacer: constantPacer(200), durationNs: 1.5e9, workers: 2 },
       (r) => results.push(r),
+      { crashWorker: { index: 1, afterMs: 500 } },
     );
     assert.equal(out.failures.length, 1);
     assert.match(out.failures[0]!, /^worker 1 died: injected worker crash/);
@@ -190,6 +193,42 @@ test('a worker that dies: reported, the others\' results kept, metrics match wha
     const odd = results.filter((r) => r.seq % 2 === 1).length;
     assert.ok(odd > 0 && odd < 150, `worker 1 delivered ${odd} before dying`);
     assert.equal(out.metrics.requests, results.length);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('a pacer of its own (offsetOf and describe only) runs on one worker, on its schedule', async () => {
+  const srv = await listen((_req, res) => res.end('ok'));
+  try {
+    // Ten requests 20 ms apart, then the schedule ends (Infinity).
+    const pacer = { offsetOf: (i: number) => (i < 10 ? i * 20e6 : Infinity), describe: () => 'ten, 20 ms apart' };
+    const results: Result[] = [];
+    const out = await attack({ targets: targetsFor(srv.url), pacer, durationNs: 1e9 }, (r) => results.push(r));
+    assert.equal(out.info.workers, 1);
+    assert.equal(out.info.pacer, 'ten, 20 ms apart');
+    assert.equal(out.info.rate, 10); // 10 requests in the 1 s duration
+    assert.deepEqual(results.map((r) => r.seq).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.ok(results.every((r) => r.code === 200));
+    await assert.rejects(attack({ targets: targetsFor(srv.url), pacer, durationNs: 1e9, workers: 2 }), /custom pacer without a spec/);
+  } finally {
+    await srv.close();
+  }
+});
+
+test("attack()'s outcome carries the run's metadata in the shape the reports and the results file take", async () => {
+  const srv = await listen((_req, res) => res.end('ok'));
+  try {
+    const events: RunEvent[] = [{ kind: 'gc', start: 1n, duration: 2e6, detail: 'scavenge' }];
+    const out = await attack({
+      targets: targetsFor(srv.url),
+      pacer: constantPacer(100),
+      durationNs: 100e6,
+      workers: 1,
+      plugins: [{ name: 'events', onEnd: () => ({ meta: { events } }) }],
+    });
+    assert.deepEqual(out.meta, [{ info: out.info, health: out.health, events }]);
+    assert.match(textReport(out.metrics, out.meta), /^Requests\s+\[total, rate, throughput\]\s+10,/);
   } finally {
     await srv.close();
   }

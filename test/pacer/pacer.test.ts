@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { constantPacer, linearPacer, sinePacer, parseRate, formatRate, countBefore, pacerFromSpec, type Pacer } from '../../src/pacer/index.js';
+import { constantPacer, linearPacer, sinePacer, parseRate, formatRate, countBefore, pacerFromSpec, type BuiltinPacer, rateOf } from '../../src/pacer/index.js';
 import { UsageError } from '../../src/errors.js';
 
 test('parseRate: vegeta spellings, max mode, errors', () => {
@@ -32,7 +32,7 @@ test('constant pacer: offsets computed from i, no drift, no bursts', () => {
  * The property the multi-worker engine stands on: worker k of N sends requests i ≡ k (mod N) at
  * offsetOf(i). The merged stream must be exactly the single-worker stream.
  */
-function assertSplitExact(p: Pacer, n: number, workers: number) {
+function assertSplitExact(p: BuiltinPacer, n: number, workers: number) {
   const single: number[] = [];
   for (let i = 0; i < n; i++) single.push(p.offsetOf(i));
   const merged: Array<[number, number]> = [];
@@ -84,4 +84,12 @@ test('sine pacer: the count by t matches the integral of the wave', () => {
   }
   assert.equal(p.rateAt(1e9), 1500); // peak a quarter period in
   assert.throws(() => sinePacer(100, 200, 1e9), UsageError); // amplitude above the mean would go negative
+});
+
+test('rateOf: a pacer without rateAt has the rate its offsets space out; one that has ended, 0', () => {
+  const every10ms = { offsetOf: (i: number) => (i < 100 ? i * 10e6 : Infinity), describe: () => 'every 10 ms' };
+  assert.equal(rateOf(every10ms, 0), 100);
+  assert.equal(rateOf(every10ms, 500e6), 100);
+  assert.equal(rateOf(every10ms, 2e9), 0);
+  assert.equal(rateOf(constantPacer(250), 0), 250);
 });

@@ -11,7 +11,7 @@ import { CHROMIUM_CANDIDATES, requireTool } from '../helpers/tools.js';
 import { chartInk, launchChromium, openReport, type ChartInk } from './browser.js';
 import { writeSyntheticFile } from './synthetic.js';
 import { startAgent } from '../../src/agent/index.js';
-import { readMetrics } from '../../src/results/index.js';
+import { readMetrics } from '../../src/metrics/index.js';
 
 /**
  * The report page in a real browser (headless Chromium): opened from disk with no network, every

@@ -3,7 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { startAgent, wallClockNs } from '../../src/agent/index.js';
-import { profileAttackPlugin } from '../../src/profile/attack-extension.js';
+import { profileAttackPlugin } from '../../src/profile/attack-plugin.js';
 import { profileWindow } from '../../src/profile/during-attack.js';
 import { probeServer } from '../../src/profile/fetch.js';
 import type { RunInfo } from '../../src/results/result.js';

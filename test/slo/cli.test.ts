@@ -2,7 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeFileSync, rmSync } from 'node:fs';
-import { readMetrics } from '../../src/results/index.js';
+import { readMetrics } from '../../src/metrics/index.js';
 import { listen } from '../helpers/servers.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/paths.js';

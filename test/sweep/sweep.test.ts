@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseRates, AdaptiveSearch, sloKnee, latencyKnee, sweep, sweepJson, formatSweep, type StepRunner } from '../../src/sweep/index.js';
 import { parseSlo } from '../../src/slo/index.js';
 import { UsageError } from '../../src/errors.js';
-import { readMetrics } from '../../src/results/index.js';
+import { readMetrics } from '../../src/metrics/index.js';
 import { parseSweep } from '../../src/plot/sweep.js';
 import type { GeneratorHealth, RunInfo } from '../../src/results/result.js';
 import { tempDir } from '../helpers/paths.js';

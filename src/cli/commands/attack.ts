@@ -1,24 +1,14 @@
 import { openSync, readFileSync, createWriteStream } from 'node:fs';
 import { attack, type AttackOptions, type AttackPlugin, defaultWorkers, formatProgress, resolveOptions } from '../../attack/index.js';
 import { UsageError } from '../../errors.js';
-import { constantPacer, linearPacer, parseRate, sinePacer, type Pacer } from '../../pacer/index.js';
+import { constantPacer, linearPacer, parseRate, sinePacer, type BuiltinPacer } from '../../pacer/index.js';
 import { createResultWriter, parseResultFormat } from '../../results/index.js';
 import { parseHeaderFlag, readTargets, type Target } from '../../targets/index.js';
 import type { CliIO, Command } from '../command.js';
 import type { FlagSpec, ParsedArgs } from '../flags.js';
-import { SLO_ATTACK_EXTENSION } from '../../slo/hooks.js';
-import { PROFILE_ATTACK_EXTENSION } from '../../profile/attack-extension.js';
-
-/**
- * Extensions of `tailprobe attack` owned by other parts of tailprobe: each brings its flags and,
- * when they are used, a plugin that joins the run (see src/attack/plugin.ts). `-profile=URL
- * -profile-types=...` and `-slo=...` are added here as one entry each.
- */
-export interface AttackExtension {
-  flags: FlagSpec[];
-  /** The plugin for this run, or null when the extension's flags are absent. */
-  create(args: ParsedArgs, io: CliIO): AttackPlugin | null | Promise<AttackPlugin | null>;
-}
+import type { AttackExtension } from '../attack-extension.js';
+import { SLO_ATTACK_EXTENSION } from '../slo-flags.js';
+import { PROFILE_ATTACK_EXTENSION } from '../profile-flags.js';
 
 export const ATTACK_EXTENSIONS: AttackExtension[] = [SLO_ATTACK_EXTENSION, PROFILE_ATTACK_EXTENSION];
 
@@ -163,7 +153,7 @@ export const command: Command = {
         const elapsedNs = out.metrics.requests > 0 ? Number(out.metrics.end - out.info.startedAt) : 0;
         stderr.write(`\r${formatProgress({ elapsedNs, metrics: out.metrics, inFlight: 0, sent: out.metrics.requests })}\x1b[K\n`);
       }
-      const events = out.outcomes.flatMap((o) => o.meta?.events ?? []);
+      const events = out.meta[0]!.events;
       writer.writeMeta({ health: out.health, ...(events.length ? { events } : {}) });
       await writer.close();
       for (const o of out.outcomes) for (const m of o.messages ?? []) stderr.write(`${m}\n`);
@@ -182,7 +172,7 @@ export const command: Command = {
 };
 
 /** -rate, with -ramp-to (linear) or -sine-period/-sine-amp (sine); null = max mode. */
-export function buildPacer(args: ParsedArgs): Pacer | null {
+export function buildPacer(args: ParsedArgs): BuiltinPacer | null {
   const rate = parseRate(args.string('rate'), 'rate');
   const rampTo = args.string('ramp-to');
   const sinePeriod = args.number('sine-period');

@@ -3,14 +3,14 @@ import { EXIT_SLO_FAILED, RuntimeError, UsageError } from '../../errors.js';
 import { parseReportType, runReport, type ReportGate } from '../../report/run.js';
 import type { Command } from '../command.js';
 import type { ParsedArgs } from '../flags.js';
-import { SLO_FLAG, sloReportGate } from '../../slo/index.js';
+import { SLO_FLAG, sloReportGateFromArgs } from '../slo-flags.js';
 
 /**
  * SLO GATE: the `-slo` flag's place. Return a gate built from the parsed flags (see ReportGate in
  * src/report/run.ts), or undefined when no SLO was asked for. A failed gate exits 99.
  */
 function gateFromArgs(args: ParsedArgs): ReportGate | undefined {
-  return sloReportGate(args);
+  return sloReportGateFromArgs(args);
 }
 
 /** `tailprobe report`: a thin shell over runReport (src/report). */

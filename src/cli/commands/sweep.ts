@@ -1,5 +1,6 @@
 import { EXIT_SLO_FAILED, UsageError } from '../../errors.js';
-import { SLO_FLAG, parseSloFlags } from '../../slo/index.js';
+import { parseSloFlags } from '../../slo/index.js';
+import { SLO_FLAG } from '../slo-flags.js';
 import { formatSweep, parseRates, sweep, sweepJson, type SweepStep } from '../../sweep/index.js';
 import { parseHeaderFlag, readTargets } from '../../targets/index.js';
 import { formatDuration } from '../../units/duration.js';

@@ -1,20 +1,15 @@
 import { wallClockNs } from '../time/wall.js';
 import type { AttackPlugin } from '../attack/plugin.js';
-import type { AttackExtension } from '../cli/commands/attack.js';
-import type { ParsedArgs } from '../cli/flags.js';
-import type { CliIO } from '../cli/command.js';
-import { UsageError } from '../errors.js';
 import type { RunEvent } from '../results/result.js';
-import { parseProfileTypes } from './capture.js';
 import { attackEvents, profileDuringAttack, summarizeEvents, type DuringAttackResult } from './during-attack.js';
-import { pprofBase, probeServer, type ProfileType, type ServerInfo } from './fetch.js';
+import type { ProfileType, ServerInfo } from './fetch.js';
 import { headline } from './summary.js';
 
 /**
  * `tailprobe attack -profile=URL -profile-types=cpu,heap,block`: reproducing and profiling in one
- * command. Joins the attack as a plugin (src/attack/plugin.ts): the service is probed before any
- * load is sent (a wrong URL fails at once), the capture runs during the steady part of the attack,
- * and at the end the agent's GC pauses and event-loop stalls go into the results file as RunEvents.
+ * command (the flags are read in src/cli/profile-flags.ts). Joins the attack as a plugin
+ * (src/attack/plugin.ts): the service is probed before any load is sent (a wrong URL fails at
+ * once), the capture runs during the steady part of the attack, and at the end the agent's GC pauses and event-loop stalls go into the results file as RunEvents.
  */
 
 export interface ProfilePluginOptions {
@@ -70,39 +65,3 @@ export function profileAttackPlugin(opts: ProfilePluginOptions): AttackPlugin {
     },
   };
 }
-
-/** The entry `attack` lists in ATTACK_EXTENSIONS: the -profile flags and, when given, the plugin. */
-export const PROFILE_ATTACK_EXTENSION: AttackExtension = {
-  flags: [
-    {
-      name: 'profile',
-      type: 'string',
-      value: 'URL',
-      help: 'Capture profiles from this pprof address (Go net/http/pprof or tailprobe/agent) during the steady part of the attack',
-    },
-    { name: 'profile-types', type: 'string', default: 'cpu,heap,block', value: 'LIST', help: 'Profiles for -profile: cpu, heap, allocs, block, mutex, goroutine' },
-    { name: 'profile-out', type: 'string', default: 'profiles', value: 'DIR', help: 'Directory for the -profile files (<type>.pb.gz)' },
-    { name: 'profile-token', type: 'string', value: 'TOKEN', help: 'Agent token for -profile (default: $TAILPROBE_AGENT_TOKEN)' },
-  ],
-  async create(args: ParsedArgs, io: CliIO) {
-    const url = args.string('profile');
-    if (!url) {
-      for (const f of ['profile-types', 'profile-out', 'profile-token']) {
-        if (args.has(f)) throw new UsageError(`attack: -${f} needs -profile=URL`);
-      }
-      return null;
-    }
-    const types = parseProfileTypes(args.string('profile-types'));
-    pprofBase(url); // a malformed URL is a usage error before anything runs
-    const token = args.string('profile-token') || io.env.TAILPROBE_AGENT_TOKEN || undefined;
-    const server = await probeServer(url, { token });
-    return profileAttackPlugin({
-      url,
-      types,
-      outDir: args.string('profile-out'),
-      token,
-      server,
-      log: (line) => io.stderr.write(`${line}\n`),
-    });
-  },
-};
