@@ -10,7 +10,7 @@ import { wallClockNs } from '../time/wall.js';
  * as `tailprobe/sync`), and only when one of these endpoints is asked for.
  */
 
-type SyncModule = Pick<typeof import('../sync/index.js'), 'contentionSnapshot' | 'setContentionProfiling'>;
+type SyncModule = Pick<typeof import('../sync/index.js'), 'contentionSnapshot' | 'setContentionProfiling' | 'setWaitObserver'>;
 
 // Loaded only when a contention profile is asked for or the agent starts; a variable specifier
 // keeps the agent working in a build without the locks.
@@ -29,6 +29,19 @@ function loadSync(): Promise<SyncModule | null> {
 export async function enableContentionProfiling(): Promise<void> {
   const m = await loadSync();
   m?.setContentionProfiling?.(true);
+}
+
+type WaitObserver = import('../sync/index.js').WaitObserver;
+
+/**
+ * Installs (or with null removes) tailprobe/sync's one wait observer; resolves true when the locks
+ * will report to it (false: no tailprobe/sync in this build, or one without the hook).
+ */
+export async function installWaitObserver(observer: WaitObserver | null): Promise<boolean> {
+  const m = await loadSync();
+  if (typeof m?.setWaitObserver !== 'function') return false;
+  m.setWaitObserver(observer);
+  return true;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -9,11 +9,14 @@ import { captureContentionProfile } from './contention.js';
 import type { EventLoopMonitor } from './eventloop.js';
 import { gcKindName, type GcRecorder } from './gc.js';
 import { BusyError, captureCpuProfile, captureHeapProfile } from './profilers.js';
+import type { RequestRecorder } from './requests.js';
 import { authorize } from './security.js';
+import { RECORDS_FORMAT, type AgentIndexJson } from '../profile/records.js';
 
 /**
  * The agent's HTTP surface: Go's /debug/pprof paths (so `go tool pprof URL` and `tailprobe profile`
- * work unchanged) and /debug/tailprobe/{gc,eventloop} for what only Node has.
+ * work unchanged) and /debug/tailprobe/* (docs/records-format.md): per-request records, GC pauses,
+ * event-loop stalls and CPU samples with their times.
  */
 
 /** Response header naming the agent and its version (clients tell Node from Go by it). */
@@ -33,6 +36,8 @@ export interface AgentContext {
   options: ResolvedAgentOptions;
   gc: GcRecorder;
   loop: EventLoopMonitor;
+  /** null when per-request records are off (or this Node cannot record them). */
+  requests: RequestRecorder | null;
 }
 
 let versionCache: string | null = null;
@@ -46,6 +51,11 @@ export function agentVersion(): string {
     }
   }
   return versionCache;
+}
+
+/** The X-Tailprobe-Agent value and the index's `agent`: `node/<version>`, as the Go companion says `go/<version>`. */
+export function agentId(): string {
+  return `node/${agentVersion()}`;
 }
 
 const gzipAsync = promisify(gzip);
@@ -63,10 +73,63 @@ function serveError(res: ServerResponse, status: number, text: string): void {
   res.end(`${text}\n`);
 }
 
-function sendJson(res: ServerResponse, body: unknown): void {
+/**
+ * Streams /debug/tailprobe/requests: up to the whole ring (100 000 records, tens of MB of JSON) in
+ * slices of 1000 records, yielding to the event loop between slices and waiting for the socket to
+ * drain, so reading the records never stalls the service they describe. The counters go last, so
+ * they include anything overwritten while the answer was being written.
+ */
+async function sendRequests(rec: RequestRecorder, res: ServerResponse, since: bigint | undefined, until: bigint | undefined, signal: AbortSignal): Promise<void> {
   res.statusCode = 200;
   res.setHeader('Content-Type', 'application/json');
-  res.end(JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 1));
+  const now = wallClockNs();
+  const { first, last } = rec.window();
+  const head = `{"format":${JSON.stringify(RECORDS_FORMAT)},"now":"${now}","recordingSince":"${perfToWallNs(rec.startedAt)}","capacity":${rec.capacity},"requests":[`;
+  let out = head;
+  let n = 0;
+  for (let tag = first; tag <= last; tag++) {
+    const r = rec.recordJson(tag, since, until);
+    if (r !== null) out += `${n++ === 0 ? '\n' : ',\n'}${JSON.stringify(r)}`;
+    if ((tag - first) % 1000 === 999) {
+      if (signal.aborted) return;
+      const more = res.write(out);
+      out = '';
+      await new Promise<void>((resolve) => (more ? setImmediate(resolve) : res.once('drain', resolve)));
+    }
+  }
+  if (signal.aborted) return;
+  res.end(`${out}\n],"recorded":${rec.recorded},"dropped":${rec.dropped}}\n`);
+}
+
+function sendJson(res: ServerResponse, body: unknown, compact = false): void {
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'application/json');
+  res.end(JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), compact ? undefined : 1));
+}
+
+function indexJson(ctx: AgentContext): AgentIndexJson {
+  const records = ctx.requests !== null;
+  return {
+    format: RECORDS_FORMAT,
+    agent: agentId(),
+    runtime: `node ${process.version}`,
+    pid: process.pid,
+    now: wallClockNs().toString(),
+    endpoints: [
+      '/debug/pprof/',
+      ...(records ? ['/debug/tailprobe/requests'] : []),
+      '/debug/tailprobe/gc',
+      '/debug/tailprobe/eventloop',
+      '/debug/tailprobe/cpu',
+    ],
+    features: [
+      ...(records ? ['requests'] : []),
+      ...(records && ctx.requests!.lockWaits ? ['lock-waits'] : []),
+      'gc',
+      'stalls',
+      'cpu-samples',
+    ],
+  };
 }
 
 async function sendProfile(res: ServerResponse, p: Profile, name: string, debug: boolean): Promise<void> {
@@ -148,7 +211,7 @@ export function createAgentHandler(ctx: AgentContext): (req: IncomingMessage, re
     }
     const path = url.pathname;
     if (!/^\/debug\/(pprof|tailprobe)(\/|$)/.test(path)) return false;
-    res.setHeader(AGENT_HEADER, agentVersion());
+    res.setHeader(AGENT_HEADER, agentId());
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('X-Content-Type-Options', 'nosniff');
     const verdict = authorize(req, url, ctx.options.token);
@@ -186,19 +249,27 @@ async function route(ctx: AgentContext, url: URL, res: ServerResponse, signal: A
   if (url.pathname.startsWith('/debug/tailprobe')) {
     switch (name) {
       case '':
-        return sendJson(res, {
-          agent: agentVersion(),
-          node: process.version,
-          pid: process.pid,
-          now: wallClockNs(),
-          endpoints: ['/debug/pprof/', '/debug/tailprobe/gc', '/debug/tailprobe/eventloop'],
-        });
+        return sendJson(res, indexJson(ctx));
+      case 'requests': {
+        if (!ctx.requests) {
+          return serveError(res, 404, 'tailprobe agent: per-request records are off (requests: false or TAILPROBE_AGENT_REQUESTS=off)');
+        }
+        const { since, until } = range(url);
+        return sendRequests(ctx.requests, res, since, until, signal);
+      }
+      case 'cpu': {
+        const s = seconds(url, 30, o.maxSeconds)!;
+        const { captureCpuSamples } = await import('./cpu-samples.js');
+        const body = await captureCpuSamples({ seconds: s, intervalUs: o.cpuIntervalUs, signal });
+        if (!signal.aborted) sendJson(res, body, true);
+        return;
+      }
       case 'gc':
         return sendJson(res, gcReport(ctx, url));
       case 'eventloop':
         return sendJson(res, eventLoopReport(ctx, url));
       default:
-        return serveError(res, 404, `Unknown endpoint (have: gc, eventloop)`);
+        return serveError(res, 404, `Unknown endpoint (have: requests, gc, eventloop, cpu)`);
     }
   }
   switch (name) {
@@ -256,6 +327,7 @@ function gcReport(ctx: AgentContext, url: URL) {
   const { since, until } = range(url);
   const pauses = ctx.gc.ring.query(since, until).map((e) => ({ start: e.start, duration: e.duration, kind: gcKindName(e.kind) }));
   return {
+    format: RECORDS_FORMAT,
     recordingSince: perfToWallNs(ctx.gc.startedAt),
     now: wallClockNs(),
     dropped: ctx.gc.ring.dropped,
@@ -272,6 +344,7 @@ function eventLoopReport(ctx: AgentContext, url: URL) {
   const histogram = ctx.loop.summary(boolParam(url, 'reset'));
   const stalls = ctx.loop.stalls.query(since, until).map((e) => ({ start: e.start, duration: e.duration }));
   return {
+    format: RECORDS_FORMAT,
     now: wallClockNs(),
     histogram: { since: histogramSince, resolutionNs: ctx.loop.resolutionMs * 1e6, ...histogram },
     stallThresholdNs: ctx.loop.thresholdMs * 1e6,

@@ -17,8 +17,10 @@
 import { isMainThread } from 'node:worker_threads';
 import { startAgent, type AgentHandle } from './server.js';
 
-export { startAgent, mountAgent, type AgentOptions, type AgentHandle } from './server.js';
-export { createAgentHandler, AGENT_HEADER, type AgentContext, type ResolvedAgentOptions } from './handler.js';
+export { startAgent, mountAgent, requestsEnabled, type AgentOptions, type AgentHandle } from './server.js';
+export { RequestRecorder, type RequestRecorderOptions } from './requests.js';
+export { parseTraceparent } from './traceparent.js';
+export { createAgentHandler, AGENT_HEADER, agentId, type AgentContext, type ResolvedAgentOptions } from './handler.js';
 export { AgentConfigError, isLoopbackHost, checkBind } from './security.js';
 export { captureCpuProfile, captureHeapProfile, BusyError, type CpuCaptureOptions, type HeapCaptureOptions } from './profilers.js';
 export { captureContentionProfile } from './contention.js';

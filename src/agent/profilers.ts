@@ -56,8 +56,23 @@ export interface CpuCaptureOptions {
   signal?: AbortSignal;
 }
 
-/** Samples the JS thread for `seconds` and returns a pprof CPU profile. */
-export async function captureCpuProfile(opts: CpuCaptureOptions): Promise<Profile> {
+/** A V8 CPU profile as the inspector returns it, and where its window lies on our clocks. */
+export interface V8CpuCapture {
+  profile: import('node:inspector').Profiler.Profile;
+  intervalUs: number;
+  /** Wall clock just before Profiler.start. */
+  startWallNs: bigint;
+  /** performance.now() just before and just after Profiler.start. */
+  startPerfMs: [number, number];
+  /** process.hrtime.bigint() - performance.now() (ns): the monotonic clock's value at performance.now() = 0. */
+  hrOriginNs: number;
+}
+
+/**
+ * Samples the JS thread for `seconds` and returns V8's own profile (nodes, samples, timeDeltas),
+ * under the one-at-a-time rule. Both /debug/pprof/profile and /debug/tailprobe/cpu start here.
+ */
+export async function captureV8CpuProfile(opts: CpuCaptureOptions): Promise<V8CpuCapture> {
   if (cpuBusy) throw new BusyError('cpu profiling already in use');
   cpuBusy = true;
   let session: Session | null = null;
@@ -66,21 +81,31 @@ export async function captureCpuProfile(opts: CpuCaptureOptions): Promise<Profil
     const intervalUs = opts.intervalUs ?? 1000;
     await session.post('Profiler.enable');
     await session.post('Profiler.setSamplingInterval', { interval: intervalUs });
+    const hr = process.hrtime.bigint();
+    const p0 = performance.now();
+    const hrOriginNs = Number(hr) - p0 * 1e6;
     const startWallNs = wallClockNs();
     await session.post('Profiler.start');
+    const p1 = performance.now();
     await sleep(opts.seconds * 1000, opts.signal);
     const { profile } = await session.post('Profiler.stop');
     await session.post('Profiler.disable');
-    const { cpuProfileToPprof } = await import('../profile/v8.js');
-    return cpuProfileToPprof(profile, {
-      startWallNs,
-      intervalNs: intervalUs * 1000,
-      comments: [`tailprobe agent: pid ${process.pid}, ${process.argv.slice(1).join(' ').slice(0, 200)}`],
-    });
+    return { profile, intervalUs, startWallNs, startPerfMs: [p0, p1], hrOriginNs };
   } finally {
     session?.disconnect();
     cpuBusy = false;
   }
+}
+
+/** Samples the JS thread for `seconds` and returns a pprof CPU profile. */
+export async function captureCpuProfile(opts: CpuCaptureOptions): Promise<Profile> {
+  const { profile, intervalUs, startWallNs } = await captureV8CpuProfile(opts);
+  const { cpuProfileToPprof } = await import('../profile/v8.js');
+  return cpuProfileToPprof(profile, {
+    startWallNs,
+    intervalNs: intervalUs * 1000,
+    comments: [`tailprobe agent: pid ${process.pid}, ${process.argv.slice(1).join(' ').slice(0, 200)}`],
+  });
 }
 
 export interface HeapCaptureOptions {

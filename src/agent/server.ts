@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { enableContentionProfiling } from './contention.js';
+import { enableContentionProfiling, installWaitObserver } from './contention.js';
 import { EventLoopMonitor } from './eventloop.js';
 import { GcRecorder } from './gc.js';
 import { createAgentHandler, type AgentContext, type ResolvedAgentOptions } from './handler.js';
+import { markAgentServer, RequestRecorder } from './requests.js';
 import { AgentConfigError, checkBind } from './security.js';
 
 /**
@@ -36,6 +37,14 @@ export interface AgentOptions {
   eventLoopResolutionMs?: number;
   /** GC pauses and stalls kept in memory (default 10 000 each). */
   history?: number;
+  /**
+   * Per-request records (/debug/tailprobe/requests: trace ids, times, lock waits), what `tailprobe
+   * explain` joins with the load generator's results. Default on; `false`, or
+   * TAILPROBE_AGENT_REQUESTS=off in the environment, turns them off.
+   */
+  requests?: boolean;
+  /** Request records kept in memory, the oldest overwritten first (default 100 000). */
+  requestHistory?: number;
 }
 
 export interface AgentHandle {
@@ -58,10 +67,37 @@ function resolveOptions(opts: AgentOptions): ResolvedAgentOptions {
   };
 }
 
-// The watchers are per process, shared by every listener or mount, and stopped with the last one.
-let monitors: { gc: GcRecorder; loop: EventLoopMonitor; users: number } | null = null;
+/** Whether per-request records are on: the option, else TAILPROBE_AGENT_REQUESTS (default on). */
+export function requestsEnabled(opts: AgentOptions, env = process.env): boolean {
+  if (opts.requests !== undefined) return opts.requests;
+  const v = env.TAILPROBE_AGENT_REQUESTS?.trim();
+  return !(v && /^(0|off|false|no|none)$/i.test(v));
+}
 
-function acquireMonitors(opts: AgentOptions): { gc: GcRecorder; loop: EventLoopMonitor } {
+function startRequests(opts: AgentOptions): RequestRecorder | null {
+  if (!requestsEnabled(opts)) return null;
+  const rec = new RequestRecorder({ capacity: opts.requestHistory });
+  const started = rec.start();
+  if (!started.ok) {
+    process.stderr.write(`tailprobe agent: ${started.reason}\n`);
+    return null;
+  }
+  // Contended tailprobe/sync waits, attributed to the request whose async context waited.
+  void installWaitObserver({
+    begin: () => rec.currentTag(),
+    end: (token, lock, mode, site, startMs, durationNs) => rec.addWait(token, lock, mode, site, startMs, durationNs),
+  }).then((ok) => {
+    if (ok && rec.running) rec.lockWaits = true;
+  });
+  return rec;
+}
+
+type Monitors = { gc: GcRecorder; loop: EventLoopMonitor; requests: RequestRecorder | null };
+
+// The watchers are per process, shared by every listener or mount, and stopped with the last one.
+let monitors: (Monitors & { users: number }) | null = null;
+
+function acquireMonitors(opts: AgentOptions): Monitors {
   if (!monitors) {
     const gc = new GcRecorder(opts.history ?? 10_000);
     const loop = new EventLoopMonitor({
@@ -71,7 +107,8 @@ function acquireMonitors(opts: AgentOptions): { gc: GcRecorder; loop: EventLoopM
     });
     gc.start();
     loop.start();
-    monitors = { gc, loop, users: 0 };
+    const requests = startRequests(opts);
+    monitors = { gc, loop, requests, users: 0 };
     // The agent is the opt-in for lock contention records too.
     void enableContentionProfiling();
   }
@@ -84,12 +121,16 @@ function releaseMonitors(): void {
   if (--monitors.users > 0) return;
   monitors.gc.stop();
   monitors.loop.stop();
+  if (monitors.requests) {
+    monitors.requests.stop();
+    void installWaitObserver(null);
+  }
   monitors = null;
 }
 
 function context(opts: AgentOptions): AgentContext {
   const m = acquireMonitors(opts);
-  return { options: resolveOptions(opts), gc: m.gc, loop: m.loop };
+  return { options: resolveOptions(opts), gc: m.gc, loop: m.loop, requests: m.requests };
 }
 
 /** Starts the agent on its own listener (127.0.0.1:6060 by default). */
@@ -106,6 +147,7 @@ export async function startAgent(opts: AgentOptions = {}): Promise<AgentHandle> 
     res.setHeader('Content-Type', 'text/plain; charset=utf-8');
     res.end('tailprobe agent: profiles are under /debug/pprof/\n');
   });
+  markAgentServer(server);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -72,8 +72,30 @@ const MAX_TOTALS = 4096;
 /** Distinct stacks kept per (lock, mode) before further stacks count only in the totals. */
 const MAX_STACKS_PER_LOCK = 2048;
 
+/**
+ * Told of every contended wait that ends in a grant, whether contention profiling is on or not: the
+ * agent uses it to attribute lock waits to the HTTP request that waited (tailprobe/sync never imports
+ * the agent; the agent sets this). Same cost model as above: the uncontended path never looks at it.
+ */
+export interface WaitObserver {
+  /**
+   * Called synchronously when a wait begins, in the waiter's own async context (so an
+   * AsyncLocalStorage lookup here finds the waiter's store, not the releaser's). Returns a token to
+   * be handed back to `end`, or undefined to not be told (and then no clock is read for it).
+   */
+  begin(): unknown;
+  /**
+   * Called when the waiter is granted the lock (not when it gives up on a timeout or abort).
+   * `site` is the waiter's call site when the contention profiler sampled its stack, else null;
+   * `startMs` is performance.now() when the wait began.
+   */
+  end(token: unknown, lockName: string, mode: 'read' | 'write', site: StackFrame | null, startMs: number, durationNs: number): void;
+}
+
 class Profiler {
   enabled = false;
+  /** See WaitObserver; null (the default) costs the waiter path one field read. */
+  waitObserver: WaitObserver | null = null;
   sinceNs = perfToWallNs(performance.now());
   /** Bumped on every reset, so locks drop the LockTotals they cached. */
   generation = 0;
@@ -134,6 +156,11 @@ export function setContentionProfiling(on: boolean, opts: ContentionOptions = {}
   }
   if (on && !profiler.enabled) profiler.reset();
   profiler.enabled = on;
+}
+
+/** Sets (or, with null, removes) the one observer of contended waits. */
+export function setWaitObserver(observer: WaitObserver | null): void {
+  profiler.waitObserver = observer;
 }
 
 /** Forgets everything recorded so far (the profile starts again now). */

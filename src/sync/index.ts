@@ -14,6 +14,8 @@ export {
   contentionSnapshot,
   setContentionProfiling,
   resetContentionProfile,
+  setWaitObserver,
+  type WaitObserver,
   type ContentionRecord,
   type ContentionSnapshot,
   type ContentionOptions,

@@ -27,6 +27,8 @@ interface Waiter {
   stack: StackFrame[] | null;
   /** Whether profiling was on when the wait began (a wait is recorded only if it was). */
   profiled: boolean;
+  /** The wait observer's token (undefined: nobody to tell when this wait ends). */
+  token: unknown;
   timer: ReturnType<typeof setTimeout> | null;
   signal: AbortSignal | null;
   onAbort: (() => void) | null;
@@ -88,7 +90,10 @@ export class LockCore {
     }
     return new Promise<Release>((resolve, reject) => {
       const profiled = profiler.enabled;
-      const now = profiled ? performance.now() : 0; // no clock at all unless profiling
+      // The observer (the agent's per-request records) is asked here, in the waiter's async context.
+      const observer = profiler.waitObserver;
+      const token = observer === null ? undefined : observer.begin();
+      const now = profiled || token !== undefined ? performance.now() : 0; // no clock unless someone records
       const w: Waiter = {
         write,
         resolve,
@@ -99,13 +104,14 @@ export class LockCore {
         enqueuedMs: now,
         stack: profiled ? sampleStack(now, caller) : null,
         profiled,
+        token,
         timer: null,
         signal,
         onAbort: null,
       };
       if (this.tail === null) {
         this.head = w;
-        this.contendedSinceMs = now;
+        this.contendedSinceMs = profiled ? now : 0;
       } else this.tail.next = w;
       this.tail = w;
       this.waiting++;
@@ -178,6 +184,13 @@ export class LockCore {
       if (now === 0) now = performance.now();
       grantedMs = now;
       recordEvent(this.totalsOf('block', w.write ? 'write' : 'read'), Math.round((now - w.enqueuedMs) * 1e6), w.stack);
+    }
+    if (w.token !== undefined) {
+      const observer = profiler.waitObserver;
+      if (observer !== null) {
+        if (now === 0) now = performance.now();
+        observer.end(w.token, this.name, w.write ? 'write' : 'read', w.stack === null ? null : (w.stack[0] ?? null), w.enqueuedMs, Math.round((now - w.enqueuedMs) * 1e6));
+      }
     }
     w.resolve(this.makeRelease(w.write, grantedMs));
     return now;
