@@ -2,18 +2,24 @@
  * The offset between the agent's clock and the generator's, from the requests alone.
  *
  * For every request both sides recorded, causality bounds the offset θ = agent clock − generator
- * clock: the server cannot start handling a request before the generator sent it, nor finish it
- * after the generator received the whole response:
+ * clock: the server cannot start handling a request before the generator sent it, nor after the
+ * generator had received the whole response to it:
  *
- *   start_agent − θ ≥ sent_gen      ⇒  θ ≤ start_agent − sent_gen
- *   end_agent   − θ ≤ received_gen  ⇒  θ ≥ end_agent − received_gen
+ *   sent_gen ≤ start_agent − θ ≤ received_gen   ⇒   start − received ≤ θ ≤ start − sent
  *
- * Every request narrows the interval [max(end − received), min(start − sent)] (the round trip of
- * the fastest requests is what bounds it: on loopback tens of microseconds, across a data centre a
- * few hundred). The estimate is its middle and the uncertainty its half-width: the same reasoning
- * as NTP's, with thousands of exchanges for free. If the bounds cross (a clock stepped or drifted
- * during the run, or records belong to other requests), no single offset fits every request: the
- * estimate falls back to the median of the per-request midpoints, and `consistent` is false.
+ * Every request narrows the interval [max(start − received), min(start − sent)]: the request whose
+ * bytes reached the handler soonest after leaving bounds it from above, the one answered soonest
+ * after it was picked up from below (on loopback a few hundred microseconds apart, across a data
+ * centre about a round trip). The estimate is the middle and the uncertainty the half-width: the
+ * reasoning of NTP, with thousands of exchanges for free.
+ *
+ * The end of a record is not used: Node's response `finish` fires when the write's callback runs, on
+ * a later turn of the service's event loop, which under load (or during a GC pause) can be after
+ * the client already has the whole answer. Only the start is an instant both sides agree about.
+ *
+ * If the bounds cross (a clock stepped or drifted during the run, or records that belong to other
+ * requests), no single offset fits every request: the estimate falls back to the median of the
+ * per-request midpoints, and `consistent` is false.
  */
 export interface ClockOffset {
   /** Agent clock minus generator clock, ns. */
@@ -27,23 +33,23 @@ export interface ClockOffset {
 }
 
 /**
- * `sent`, `received`: generator clock; `start`, `end`: agent clock (all ns relative to one common
- * base, so that they fit doubles exactly). Arrays of equal length, one entry per matched request.
+ * `sent`, `received`: generator clock; `start`: agent clock (all ns relative to one common base, so
+ * that they fit doubles exactly). Arrays of equal length, one entry per matched request.
  */
-export function estimateClockOffset(sent: ArrayLike<number>, received: ArrayLike<number>, start: ArrayLike<number>, end: ArrayLike<number>): ClockOffset | null {
+export function estimateClockOffset(sent: ArrayLike<number>, received: ArrayLike<number>, start: ArrayLike<number>): ClockOffset | null {
   const n = sent.length;
   if (n === 0) return null;
   let lo = -Infinity;
   let hi = Infinity;
   for (let i = 0; i < n; i++) {
     const upper = start[i]! - sent[i]!;
-    const lower = end[i]! - received[i]!;
+    const lower = start[i]! - received[i]!;
     if (upper < hi) hi = upper;
     if (lower > lo) lo = lower;
   }
   if (lo <= hi) return { offsetNs: Math.round((lo + hi) / 2), uncertaintyNs: Math.round((hi - lo) / 2), requests: n, consistent: true };
   const mids = new Float64Array(n);
-  for (let i = 0; i < n; i++) mids[i] = (start[i]! - sent[i]! + (end[i]! - received[i]!)) / 2;
+  for (let i = 0; i < n; i++) mids[i] = start[i]! - (sent[i]! + received[i]!) / 2;
   mids.sort();
   const median = n % 2 ? mids[(n - 1) / 2]! : (mids[n / 2 - 1]! + mids[n / 2]!) / 2;
   return { offsetNs: Math.round(median), uncertaintyNs: Math.round((lo - hi) / 2), requests: n, consistent: false };

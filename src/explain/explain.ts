@@ -234,15 +234,13 @@ export function explain(client: ClientRequests, info: RunInfo, capture: AgentCap
     const sent = new Float64Array(m);
     const recv = new Float64Array(m);
     const st = new Float64Array(m);
-    const en = new Float64Array(m);
     idx.forEach((i, k) => {
       const r = bySeq.get(client.seq[i]!)!;
       sent[k] = client.intended[i]! + client.sendLag[i]!;
       recv[k] = client.intended[i]! + client.latency[i]!;
       st[k] = Number(r.start - base);
-      en[k] = Number(r.end - base);
     });
-    clock = estimateClockOffset(sent, recv, st, en);
+    clock = estimateClockOffset(sent, recv, st);
     if (clock && !clock.consistent) {
       warnings.push(`no single clock offset fits every request (the bounds cross by ${formatDuration(roundNs(2 * clock.uncertaintyNs))}): a clock stepped or drifted during the run; parts are placed with the median offset`);
     }

@@ -25,3 +25,8 @@ export function requireTool(t: TestContext, name: string, candidates: string[] =
 
 export const GO_CANDIDATES = ['/usr/lib/go/bin/go', '/usr/bin/go'];
 export const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
+
+/** libfaketime's preload library (Debian's libfaketime), wherever the architecture put it. */
+export function libfaketimeCandidates(): string[] {
+  return ['x86_64-linux-gnu', 'aarch64-linux-gnu', 'arm-linux-gnueabihf', 'i386-linux-gnu'].map((a) => `/usr/lib/${a}/faketime/libfaketime.so.1`);
+}
