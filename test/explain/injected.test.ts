@@ -25,33 +25,34 @@ async function attackAndExplain(svc: InjectedService, aboveNs?: (capture: Awaite
   return { e, client: client!, windows: await svc.truth() };
 }
 
-function causesOfSlow(e: Explanation): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const s of e.slowest) m.set(s.cause, (m.get(s.cause) ?? 0) + 1);
-  return m;
-}
-
+/**
+ * The claim, for the slow requests the generator sent on time (< 1 ms late): a loaded machine can
+ * make the generator itself late, and then explain rightly says "generator"; that is the client's
+ * own measurement, not the injected cause's.
+ */
 function check(e: Explanation, injected: (key: string) => boolean, windows: Array<[bigint, bigint]>): void {
-  const causes = causesOfSlow(e);
-  const detail = JSON.stringify(Object.fromEntries(causes));
   assert.equal(e.slowest.length, e.slow);
-  assert.ok(e.slow >= 10, `${e.slow} slow requests`);
   assert.equal(e.matched, e.results, 'every request has its server record');
-  const right = [...causes].filter(([k]) => injected(k)).reduce((s, [, n]) => s + n, 0);
-  assert.ok(right / e.slow >= 0.9, `injected cause for ${right} of ${e.slow} slow requests: ${detail}`);
-  const wrongNamed = e.slowest.filter((s) => !injected(s.cause) && e.causes.find((c) => c.key === s.cause)?.named).length;
-  assert.ok(wrongNamed / e.slow < 0.1, `a cause not injected for ${wrongNamed} of ${e.slow}: ${detail}`);
+  const onTime = e.slowest.filter((s) => (s.parts.generator ?? 0) < 1e6);
+  const causes = new Map<string, number>();
+  for (const s of onTime) causes.set(s.cause, (causes.get(s.cause) ?? 0) + 1);
+  const detail = `${JSON.stringify(Object.fromEntries(causes))} (of ${e.slow} slow, ${onTime.length} sent on time)`;
+  assert.ok(onTime.length >= 10, detail);
+  const right = onTime.filter((s) => injected(s.cause)).length;
+  assert.ok(right / onTime.length >= 0.9, `injected cause for ${right}: ${detail}`);
+  const wrongNamed = onTime.filter((s) => !injected(s.cause) && e.causes.find((c) => c.key === s.cause)?.named).length;
+  assert.ok(wrongNamed / onTime.length < 0.1, `a cause not injected for ${wrongNamed}: ${detail}`);
   assert.ok(e.verdict.causes.some(injected), `verdict: ${e.verdict.text}`);
   // The slow requests are those that met an injected window (moved onto the generator's clock).
   const theta = BigInt(e.clock!.offsetNs);
-  const met = e.slowest.filter((s) => windows.some(([a, b]) => s.intended + BigInt(Math.round(s.latencyNs)) >= a - theta && s.intended <= b - theta)).length;
-  assert.ok(met / e.slow >= 0.9, `${met} of ${e.slow} slow requests overlap an injected window`);
+  const met = onTime.filter((s) => windows.some(([a, b]) => s.intended + BigInt(Math.round(s.latencyNs)) >= a - theta && s.intended <= b - theta)).length;
+  assert.ok(met / onTime.length >= 0.9, `${met} of ${onTime.length} slow requests overlap an injected window`);
 }
 
 test('explain: a service that stalls its event loop at known instants: the slow requests are put on the stalls', async () => {
   const svc = await startInjected('stall');
   try {
-    const { e, windows } = await attackAndExplain(svc, () => 40e6);
+    const { e, windows } = await attackAndExplain(svc, () => 75e6);
     check(e, (k) => k === 'stall', windows);
   } finally {
     await svc.close();
@@ -61,7 +62,7 @@ test('explain: a service that stalls its event loop at known instants: the slow 
 test('explain: requests that wait on a tailprobe/sync Mutex held by a slow writer are put on that lock, with its call site', async () => {
   const svc = await startInjected('lock');
   try {
-    const { e, windows } = await attackAndExplain(svc, () => 30e6);
+    const { e, windows } = await attackAndExplain(svc, () => 60e6);
     check(e, (k) => k === 'lock:truth-lock', windows);
     assert.equal(e.lockSites[0]?.lock, 'truth-lock');
     assert.match(e.lockSites[0]?.site ?? '', /service-main\.js/);

@@ -8,8 +8,8 @@
  * windows (wall-clock epoch ns, as the agent's clock) and, for `lock`, nothing more is needed: the
  * agent's records say which requests waited.
  *
- *   stall  the event loop is blocked for 80 ms every 400 ms (a synchronous hot loop)
- *   lock   a slow writer holds a tailprobe/sync Mutex for 60 ms every 400 ms; every request takes
+ *   stall  the event loop is blocked for 150 ms every 400 ms (a synchronous hot loop)
+ *   lock   a slow writer holds a tailprobe/sync Mutex for 120 ms every 400 ms; every request takes
  *          the lock for an instant, so those that arrive meanwhile wait for the writer
  *   gc     five full GCs in a row (gc(), on a heap of ~1.5 million live objects) every 400 ms
  *   none   nothing injected
@@ -29,7 +29,7 @@ const retained: unknown[] = [];
 function inject(): void {
   const start = wallClockNs();
   if (mode === 'stall') {
-    const end = performance.now() + 80;
+    const end = performance.now() + 150;
     while (performance.now() < end) {
       /* blocked */
     }
@@ -44,7 +44,7 @@ function inject(): void {
       setTimeout(() => {
         release();
         windows.push([String(held), String(wallClockNs())]);
-      }, 60);
+      }, 120);
     });
   }
 }
