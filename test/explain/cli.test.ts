@@ -1,0 +1,97 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/paths.js';
+import { listen } from '../helpers/servers.js';
+import { libfaketimeCandidates, requireTool } from '../helpers/tools.js';
+import { startInjected } from './services.js';
+
+/** Attacks `url` through the CLI into dir/name.bin and runs explain on it with the agent; the JSON back. */
+async function attackThenExplain(dir: string, name: string, url: string, agent: string) {
+  const file = join(dir, `${name}.bin`);
+  const a = await runCli(['attack', '-rate=200', '-duration=2s', `-output=${file}`], { input: `GET ${url}/x\n` });
+  assert.equal(a.code, 0, a.stderr);
+  const e = await runCli(['explain', file, `-agent=${agent}`, '-json', '-above=p90']);
+  assert.equal(e.code, 0, e.stderr);
+  return { file, json: JSON.parse(e.stdout.toString()) as { clock: { offsetNs: number; uncertaintyNs: number; consistent: boolean }; matched: number; results: number } };
+}
+
+test('explain estimates the clock offset of an agent whose clock is off by a known amount (libfaketime), within the uncertainty it prints', async (t) => {
+  const lib = requireTool(t, 'libfaketime', libfaketimeCandidates(), 'libfaketime');
+  if (!lib) return;
+  const dir = tempDir();
+  const plain = await startInjected('none');
+  // The service's wall clock 2.5 s ahead of this machine's; its monotonic clock untouched.
+  const skewed = await startInjected('none', { LD_PRELOAD: lib, FAKETIME: '+2.5s', DONT_FAKE_MONOTONIC: '1' });
+  try {
+    const a = (await attackThenExplain(dir, 'plain', plain.url, plain.agent)).json;
+    const b = (await attackThenExplain(dir, 'skewed', skewed.url, skewed.agent)).json;
+    for (const j of [a, b]) {
+      assert.equal(j.matched, j.results);
+      assert.equal(j.clock.consistent, true);
+    }
+    // The same machine: the plain agent's offset is within its uncertainty of zero-ish (whatever
+    // the two processes' clock origins disagree by), and the skewed one is 2.5 s more.
+    const shift = b.clock.offsetNs - a.clock.offsetNs;
+    const allowed = a.clock.uncertaintyNs + b.clock.uncertaintyNs + 1e6;
+    assert.ok(Math.abs(shift - 2.5e9) <= allowed, `estimated shift ${shift} ns, want 2.5e9 ± ${allowed}`);
+    assert.ok(b.clock.uncertaintyNs < 50e6, `uncertainty ${b.clock.uncertaintyNs}`);
+    // The text says it too.
+    const text = await runCli(['explain', join(dir, 'skewed.bin'), `-agent=${skewed.agent}`]);
+    assert.match(text.stdout.toString(), /clock: agent - generator = \+2\.(5|49)\d*s ± /);
+  } finally {
+    await plain.close();
+    await skewed.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('explain: bad input is one line and a non-zero exit, nothing half-printed', async () => {
+  const dir = tempDir();
+  const svc = await startInjected('none');
+  const notAgent = await listen((_req, res) => res.end('hello'));
+  try {
+    const { file } = await attackThenExplain(dir, 'r', svc.url, svc.agent);
+    // Results without request ids (vegeta's JSON carries none).
+    const enc = await runCli(['encode', '-to=json', file]);
+    const vegeta = join(dir, 'r.json');
+    writeFileSync(vegeta, enc.stdout);
+    const cases: Array<[string[], number, RegExp]> = [
+      [['explain', vegeta, `-agent=${svc.agent}`], 2, /no run info .*vegeta json file.*attack id/],
+      [['explain', file, `-agent=${notAgent.url}`], 1, /not a tailprobe agent/],
+      [['explain', file, '-agent=http://127.0.0.1:1'], 1, /127\.0\.0\.1:1/],
+      [['explain', file, '-above=slow'], 2, /-above: want a percentile/],
+      [['explain', file, `-agent=${svc.agent}`, '-capture=x.json'], 2, /not both/],
+      [['explain', join(dir, 'missing.bin')], 1, /missing\.bin/],
+      [['explain'], 2, /need a results file/],
+    ];
+    for (const [args, code, msg] of cases) {
+      const r = await runCli(args);
+      assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
+      const lines = r.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, `one line: ${r.stderr}`);
+      assert.match(lines[0]!, /^tailprobe: /);
+      assert.match(lines[0]!, msg);
+      assert.equal(r.stdout.length, 0, `nothing printed: ${r.stdout}`);
+    }
+    // Records that do not overlap the results: a capture of another attack's window.
+    const other = await runCli(['attack', '-rate=100', '-duration=500ms', `-output=${join(dir, 'o.bin')}`], { input: `GET ${svc.url}/y\n` });
+    assert.equal(other.code, 0, other.stderr);
+    const cap = join(dir, 'cap.json');
+    const saved = await runCli(['explain', join(dir, 'o.bin'), `-agent=${svc.agent}`, `-save-capture=${cap}`]);
+    assert.equal(saved.code, 0, saved.stderr);
+    const { readCapture, writeCapture } = await import('../../src/explain/index.js');
+    const c = await readCapture(cap);
+    await writeCapture(cap, { ...c, requests: c.requests!.filter((r) => !r.path.startsWith('/x')).slice(0, 10) });
+    const mismatch = await runCli(['explain', file, `-capture=${cap}`]);
+    assert.equal(mismatch.code, 1, mismatch.stderr);
+    assert.match(mismatch.stderr, /^tailprobe: .*name none of this attack's requests/);
+    assert.equal(mismatch.stdout.length, 0);
+  } finally {
+    await svc.close();
+    await notAgent.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
