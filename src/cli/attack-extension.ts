@@ -12,5 +12,16 @@ import type { FlagSpec, ParsedArgs } from './flags.js';
 export interface AttackExtension {
   flags: FlagSpec[];
   /** The plugin for this run, or null when the extension's flags are absent. */
-  create(args: ParsedArgs, io: CliIO): AttackPlugin | null | Promise<AttackPlugin | null>;
+  create(args: ParsedArgs, io: CliIO): AttackPlugin | ExtensionRun | null | Promise<AttackPlugin | ExtensionRun | null>;
+}
+
+/** A plugin with something to do once the results file is complete (`-explain` explains it). */
+export interface ExtensionRun {
+  plugin: AttackPlugin;
+  /** Called after the results are written and closed; `file` is null when they went to stdout. Lines for stderr. */
+  afterResults(file: string | null): Promise<string[]>;
+}
+
+export function isExtensionRun(x: AttackPlugin | ExtensionRun): x is ExtensionRun {
+  return 'plugin' in x && 'afterResults' in x;
 }

@@ -30,6 +30,7 @@ import {
   type RunNumbers,
 } from './findings.js';
 import { lookupTargets, measuredRun, profiledRun, warmUp } from './load.js';
+import { explainLines, explainStage, type StageExplanation } from './explain-step.js';
 import { startLookup, type AllocMode, type LockMode, type LookupConfig, type LookupProcess } from './service.js';
 import { summaryCulprit, summaryRun, type DemoSummary, type SummaryCheck, type SummaryRun } from './summary.js';
 
@@ -104,6 +105,7 @@ interface StageResult {
   generator: GeneratorVerdict;
   file: string;
   events: EventSummary;
+  explained: StageExplanation;
   gc: GcFinding | null;
   allocs: { culprit: Culprit | null; sentence: string } | null;
   block: { culprit: Culprit | null; waitNs: number; sentence: string } | null;
@@ -222,10 +224,17 @@ export async function runDemo(opts: DemoOptions = {}): Promise<{ summary: DemoSu
       status(null);
       summary.files[`${stage.name}.results`] = rel(file);
       say(indent(textReport(run.metrics, [{ info: run.info, health: run.health, events: run.events }])));
+      const explained = await explainStage(file, run.capture, join(outDir, `${n}-${stage.name}.capture.json`));
+      if (explained.explanation) {
+        await writeFile(join(outDir, `${n}-${stage.name}.explain.txt`), explained.text);
+        summary.files[`${stage.name}.explain`] = `${n}-${stage.name}.explain.txt`;
+      }
+      say('  Explain the tail: which slow request was slowed by what (tailprobe explain, from the agent\'s records)');
+      for (const line of explainLines(explained)) say(`    ${line}`);
       const numbers = runNumbers(stage.name, run.metrics);
       const events = eventSummary(run.events, run.metrics.duration + run.metrics.wait);
       const generator = generatorVerdict(run.metrics.schedule(), [{ info: run.info, health: run.health, events: run.events }]);
-      const result: StageResult = { stage, numbers, generator, file, events, gc: null, allocs: null, block: null };
+      const result: StageResult = { stage, numbers, generator, file, events, explained, gc: null, allocs: null, block: null };
       results.push(result);
       checkAbort();
 

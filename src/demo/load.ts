@@ -6,6 +6,7 @@ import { captureProfiles, CaptureError, fetchAgentEvents, type CapturedProfile, 
 import { createResultWriter } from '../results/index.js';
 import type { GeneratorHealth, RunEvent, RunInfo } from '../results/result.js';
 import type { Target } from '../targets/index.js';
+import { fetchCapture, type AgentCapture } from '../explain/index.js';
 import { wallClockNs } from '../time/wall.js';
 
 /**
@@ -50,7 +51,12 @@ export interface MeasuredRun {
   events: RunEvent[];
   /** The results file written (binary format), or null. */
   file: string | null;
+  /** What the agent recorded during the run (request records, pauses), for explain; null if it could not be read. */
+  capture: AgentCapture | null;
 }
+
+/** Margin around a run's window when asking the agent for its records. */
+const CAPTURE_MARGIN_NS = 1_000_000_000n;
 
 /** Per-request timeout: long enough never to cut the tail we came to see, short enough to end. */
 const TIMEOUT_NS = 15e9;
@@ -77,8 +83,15 @@ export async function measuredRun(opts: DemoLoadOptions & { file: string | null;
     } catch {
       // The agent's events are supporting evidence; a run without them still reports.
     }
+    let capture: AgentCapture | null = null;
+    try {
+      // The agent's clock is the same machine's here, but explain never assumes it: a margin.
+      capture = await fetchCapture(opts.agentUrl, run.info.startedAt - CAPTURE_MARGIN_NS, wallClockNs() + CAPTURE_MARGIN_NS);
+    } catch {
+      // Without records the run still reports; explain says what it cannot attribute.
+    }
     writer?.writeMeta({ health: run.health, events });
-    return { metrics: run.metrics, info: run.info, health: run.health, events, file: opts.file };
+    return { metrics: run.metrics, info: run.info, health: run.health, events, file: opts.file, capture };
   } finally {
     await writer?.close();
   }

@@ -5,3 +5,4 @@ export { breakdown, describeKey, isNamedCause, type Breakdown, type RequestTimes
 export { fetchCapture, fetchCpuSamples, probeAgent, readCapture, writeCapture, encodeCapture, decodeCapture, CAPTURE_FORMAT, type AgentCapture, type ServerRequest, type ServerPause, type LockWait, type CpuSamples } from './capture.js';
 export { loadClientRequests } from './load.js';
 export { formatExplanation, explanationJson } from './format.js';
+export { explainAttackPlugin, type ExplainPluginOptions } from './attack-plugin.js';

@@ -95,3 +95,31 @@ test('explain: bad input is one line and a non-zero exit, nothing half-printed',
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('attack -explain captures the agent during the load (CPU samples included) and explains the run; explain -capture reads it back later', async () => {
+  const dir = tempDir();
+  const svc = await startInjected('lock');
+  try {
+    const file = join(dir, 'r.bin');
+    const cap = join(dir, 'cap.json');
+    const a = await runCli(['attack', '-rate=200', '-duration=3s', `-output=${file}`, `-explain=${svc.agent}`, `-explain-capture=${cap}`], { input: `GET ${svc.url}/x\n` });
+    assert.equal(a.code, 0, a.stderr);
+    assert.match(a.stderr, /explain: the agent's records -> .*cap\.json \(\d+ requests, \d+ GC pauses, \d+ CPU samples\)/);
+    // The run is explained right away (at p99: on a busy machine its top may be the machine's own).
+    assert.match(a.stderr, /explain: \d+ of 600 requests at or above p99 .*\n.*server records: 600 of 600 requests matched/);
+    assert.match(a.stderr, /\n(The tail is|No mechanism dominates)/);
+    const later = await runCli(['explain', file, `-capture=${cap}`, '-above=60ms']);
+    assert.equal(later.code, 0, later.stderr);
+    const text = later.stdout.toString();
+    assert.match(text, /The tail is lock "truth-lock" wait/);
+    assert.match(text, /On CPU while slow requests were handled \(\d+ of \d+ samples\)/);
+    assert.match(text, /Lock waits of the slow requests, by call site:\n.*\ntruth-lock +write +\d+ +[\d.]+m?s +.*service-main\.js/);
+    // With the results on stdout, the capture is kept and the way to use it said.
+    const piped = await runCli(['attack', '-rate=100', '-duration=500ms', `-explain=${svc.agent}`, `-explain-capture=${cap}`], { input: `GET ${svc.url}/x\n` });
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.match(piped.stderr, /explain them with: tailprobe explain RESULTS -capture=/);
+  } finally {
+    await svc.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -6,11 +6,12 @@ import { createResultWriter, parseResultFormat } from '../../results/index.js';
 import { parseHeaderFlag, readTargets, type Target } from '../../targets/index.js';
 import type { CliIO, Command } from '../command.js';
 import type { FlagSpec, ParsedArgs } from '../flags.js';
-import type { AttackExtension } from '../attack-extension.js';
+import { isExtensionRun, type AttackExtension, type ExtensionRun } from '../attack-extension.js';
+import { EXPLAIN_ATTACK_EXTENSION } from '../explain-flags.js';
 import { SLO_ATTACK_EXTENSION } from '../slo-flags.js';
 import { PROFILE_ATTACK_EXTENSION } from '../profile-flags.js';
 
-export const ATTACK_EXTENSIONS: AttackExtension[] = [SLO_ATTACK_EXTENSION, PROFILE_ATTACK_EXTENSION];
+export const ATTACK_EXTENSIONS: AttackExtension[] = [SLO_ATTACK_EXTENSION, PROFILE_ATTACK_EXTENSION, EXPLAIN_ATTACK_EXTENSION];
 
 const FLAGS: FlagSpec[] = [
   { name: 'rate', type: 'string', default: '50/1s', value: 'RATE', help: 'Requests per time unit: 500, 500/1s, 30000/1m; 0 or infinity = max mode (closed loop, like wrk)' },
@@ -77,9 +78,13 @@ export const command: Command = {
     if (args.string('body')) targets = withDefaultBody(targets, args.string('body'));
 
     const plugins: AttackPlugin[] = [];
+    const afterResults: ExtensionRun[] = [];
     for (const ext of ATTACK_EXTENSIONS) {
       const p = await ext.create(args, io);
-      if (p) plugins.push(p);
+      if (p && isExtensionRun(p)) {
+        plugins.push(p.plugin);
+        afterResults.push(p);
+      } else if (p) plugins.push(p);
     }
 
     const stderr = io.stderr as NodeJS.WritableStream & { isTTY?: boolean };
@@ -157,6 +162,7 @@ export const command: Command = {
       writer.writeMeta({ health: out.health, ...(events.length ? { events } : {}) });
       await writer.close();
       for (const o of out.outcomes) for (const m of o.messages ?? []) stderr.write(`${m}\n`);
+      for (const a of afterResults) for (const line of await a.afterResults(toStdout ? null : outPath)) stderr.write(`${line}\n`);
       for (const f of out.failures) stderr.write(`tailprobe: attack: ${f}\n`);
       if (out.metrics.requests === 0 && !stop.signal.aborted) {
         stderr.write('tailprobe: attack: no requests were sent\n');
