@@ -53,6 +53,8 @@ interface Wait {
   site: StackFrame | null;
   startMs: number;
   durationNs: number;
+  /** The waiter gave up (timeout or abort) instead of getting the lock. */
+  gaveUp: boolean;
 }
 
 interface ChannelMessage {
@@ -225,19 +227,19 @@ export class RequestRecorder {
   }
 
   /** For tailprobe/sync's WaitObserver.end: appends a wait to the request still in flight. */
-  addWait(token: unknown, lock: string, mode: 'read' | 'write', site: StackFrame | null, startMs: number, durationNs: number): void {
+  addWait(token: unknown, lock: string, mode: 'read' | 'write', site: StackFrame | null, startMs: number, durationNs: number, granted = true): void {
     if (typeof token !== 'number') return;
     const i = (token - 1) % this.capacity;
     if (this.seqs[i] !== token || this.endMs[i] !== 0) return; // finished (a leaked store) or overwritten
     let list = this.waits[i];
     if (list === null) list = this.waits[i] = [];
     if (list.length < MAX_WAITS_PER_RECORD) {
-      list.push({ lock, mode, site, startMs, durationNs });
+      list.push({ lock, mode, site, startMs, durationNs, gaveUp: !granted });
       return;
     }
     const last = list[list.length - 1]!;
     if (last.lock !== '(more waits)') {
-      list.push({ lock: '(more waits)', mode, site: null, startMs, durationNs });
+      list.push({ lock: '(more waits)', mode, site: null, startMs, durationNs, gaveUp: false });
       return;
     }
     last.durationNs += durationNs;
@@ -271,13 +273,11 @@ export class RequestRecorder {
     };
     if (this.lockWaits) {
       const list = this.waits[i];
-      rec.waits = list === null ? [] : list.map((w): LockWaitJson => ({
-        lock: w.lock,
-        mode: w.mode,
-        site: siteOf(w.site),
-        start: perfToWallNs(w.startMs).toString(),
-        duration: w.durationNs,
-      }));
+      rec.waits = list === null ? [] : list.map((w): LockWaitJson => {
+        const j: LockWaitJson = { lock: w.lock, mode: w.mode, site: siteOf(w.site), start: perfToWallNs(w.startMs).toString(), duration: w.durationNs };
+        if (w.gaveUp) j.gaveUp = true;
+        return j;
+      });
     }
     return rec;
   }

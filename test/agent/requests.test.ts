@@ -167,6 +167,43 @@ describe('agent request records', () => {
     }
   });
 
+  it('records a lock wait the request gave up on (timeout) as a wait that gave up', async () => {
+    const table = new Mutex('table');
+    const svc = await service(async (req, res) => {
+      if (req.url === '/hold') {
+        const release = await table.lock();
+        await sleep(100);
+        release();
+        res.end('held');
+        return;
+      }
+      try {
+        (await table.lock({ timeoutMs: 10 }))();
+        res.end('got it');
+      } catch {
+        res.statusCode = 503;
+        res.end('busy');
+      }
+    });
+    const agent = await startAgent({ port: 0 });
+    try {
+      await sleep(20);
+      const holder = sendTraced(`${svc.url}/hold`);
+      while (!table.locked) await sleep(2);
+      const quitter = await sendTraced(`${svc.url}/try`);
+      assert.equal(quitter.status, 503);
+      await holder;
+      const r = byTrace((await fetchAgentRecords(agent.url)).requests, quitter.trace);
+      assert.equal(r.status, 503);
+      assert.equal(r.waits?.length, 1);
+      assert.equal(r.waits![0]!.gaveUp, true);
+      assert.ok(r.waits![0]!.duration > 0);
+    } finally {
+      await agent.close();
+      await svc.close();
+    }
+  });
+
   it("enters each request's store before the handler runs, across awaits, and never carries it to the next request on the socket", async () => {
     const rec = new RequestRecorder({ capacity: 16 });
     const seen: Array<{ url: string; before: number | undefined; after: number | undefined }> = [];
