@@ -80,6 +80,15 @@ function isAgentPath(url: string): boolean {
   return url.startsWith('/debug/pprof') || url.startsWith('/debug/tailprobe');
 }
 
+/**
+ * The first MAX_PATH characters as a string of their own: a plain slice would keep the whole (maybe
+ * kilobytes long) URL alive through V8's sliced strings. The parser's strings are latin1, so the
+ * round trip is exact. Rare (long URLs only), so its allocation does not matter.
+ */
+function cut(url: string): string {
+  return Buffer.from(url.slice(0, MAX_PATH), 'latin1').toString('latin1');
+}
+
 function findTraceparent(raw: string[]): string | undefined {
   for (let k = 0; k < raw.length; k += 2) {
     const n = raw[k]!;
@@ -186,7 +195,8 @@ export class RequestRecorder {
     const m = message as ChannelMessage;
     const req = m.request;
     const url = req.url ?? '';
-    if ((m.server as unknown as Record<symbol, unknown>)[kAgentServer] === true || (url.startsWith('/debug/') && isAgentPath(url))) {
+    const server = m.server as unknown as Record<symbol, unknown> | undefined;
+    if ((server !== undefined && server[kAgentServer] === true) || (url.startsWith('/debug/') && isAgentPath(url))) {
       this.als.enterWith(undefined);
       return;
     }
@@ -199,7 +209,7 @@ export class RequestRecorder {
     this.endMs[i] = 0;
     this.traced[i] = parseTraceparentInto(findTraceparent(req.rawHeaders), this.ids, i * 6) ? 1 : 0;
     this.methods[i] = req.method ?? '';
-    this.paths[i] = url.length > MAX_PATH ? url.slice(0, MAX_PATH) : url;
+    this.paths[i] = url.length > MAX_PATH ? cut(url) : url;
     this.waits[i] = null;
     (m.response as unknown as Record<symbol, number>)[kSlot] = tag;
     this.als.enterWith(tag);

@@ -250,7 +250,7 @@ describe('agent request records', () => {
     }
   });
 
-  it('reads traceparent as W3C says: lower-case hex, no all-zero ids, version ff invalid', async () => {
+  it('reads traceparent as W3C says (lower-case hex, no all-zero ids, version ff invalid) and cuts long paths', async () => {
     const t = '4bf92f3577b34da6a3ce929d0e0e4736';
     const p = '00f067aa0ba902b7';
     assert.deepEqual(parseTraceparent(`00-${t}-${p}-01`), { trace: t, parent: p });
@@ -277,7 +277,10 @@ describe('agent request records', () => {
     try {
       await send(`${svc.url}/bad`, { traceparent: `00-${'0'.repeat(32)}-${p}-01` });
       await send(`${svc.url}/upper`, { headers: { TraceParent: `00-${t}-${p}-01` } });
+      const long = `/long?q=${'x'.repeat(1000)}`;
+      await send(`${svc.url}${long}`);
       const got = await fetchAgentRecords(agent.url);
+      assert.ok(got.requests.some((r) => r.path === long.slice(0, 256)), 'paths are cut to 256 characters');
       const bad = got.requests.find((r) => r.path === '/bad')!;
       assert.equal(bad.trace, '');
       assert.equal(bad.parent, '');
