@@ -22,7 +22,8 @@ import { parentIdOf, parseTraceparentInto, traceIdOf } from './traceparent.js';
  * parser's own strings). The ring's slot number is the ALS store, so tailprobe/sync's wait
  * observer (below) can tell which request a contended lock wait belongs to.
  *
- * AsyncLocalStorage: enterWith in the request-start subscriber runs synchronously before the
+ * AsyncLocalStorage (only once the process has a tailprobe/sync lock; before that nothing can wait
+ * and the store would cost every promise something): enterWith in the request-start subscriber runs synchronously before the
  * service's 'request' listener, so the store is what the handler and everything it awaits see. On
  * Node 20 the store sticks to the socket's parser resource, i.e. to the *next* request on a
  * keep-alive connection as well; so every request enters a store, excluded ones `undefined`.
@@ -148,6 +149,12 @@ export class RequestRecorder {
   startedAt = 0;
   /** True once tailprobe/sync tells the recorder of its contended waits. */
   lockWaits = false;
+  /**
+   * Whether requests enter their AsyncLocalStorage store: from the moment the process has a
+   * tailprobe/sync lock (attributeWaits()). Before, nothing can wait, and a service without locks
+   * does not pay for AsyncLocalStorage (on Node 20, a hook on every promise and async resource).
+   */
+  private attributing = false;
   readonly als = new AsyncLocalStorage<number | undefined>();
   private unsubscribe: Array<() => void> = [];
 
@@ -197,7 +204,7 @@ export class RequestRecorder {
     const url = req.url ?? '';
     const server = m.server as unknown as Record<symbol, unknown> | undefined;
     if ((server !== undefined && server[kAgentServer] === true) || (url.startsWith('/debug/') && isAgentPath(url))) {
-      this.als.enterWith(undefined);
+      if (this.attributing) this.als.enterWith(undefined);
       return;
     }
     const i = this.slot;
@@ -212,7 +219,7 @@ export class RequestRecorder {
     this.paths[i] = url.length > MAX_PATH ? cut(url) : url;
     this.waits[i] = null;
     (m.response as unknown as Record<symbol, number>)[kSlot] = tag;
-    this.als.enterWith(tag);
+    if (this.attributing) this.als.enterWith(tag);
   };
 
   private readonly onFinish = (message: unknown): void => {
@@ -230,6 +237,11 @@ export class RequestRecorder {
     this.status[i] = res.statusCode;
     this.bytes[i] = bodyBytes(res);
   };
+
+  /** From now on, requests enter their store, so lock waits can be attributed (WaitObserver.firstLock). */
+  attributeWaits(): void {
+    this.attributing = true;
+  }
 
   /** For tailprobe/sync's WaitObserver.begin: the waiting request's tag, or undefined. */
   currentTag(): number | undefined {

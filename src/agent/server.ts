@@ -86,6 +86,7 @@ function startRequests(opts: AgentOptions): RequestRecorder | null {
   void installWaitObserver({
     begin: () => rec.currentTag(),
     end: (token, lock, mode, site, startMs, durationNs, granted) => rec.addWait(token, lock, mode, site, startMs, durationNs, granted),
+    firstLock: () => rec.attributeWaits(),
   }).then((ok) => {
     if (ok && rec.running) rec.lockWaits = true;
   });

@@ -91,12 +91,20 @@ export interface WaitObserver {
    * the wait began.
    */
   end(token: unknown, lockName: string, mode: 'read' | 'write', site: StackFrame | null, startMs: number, durationNs: number, granted: boolean): void;
+  /**
+   * Called once when the process's first lock is constructed, or by setWaitObserver at once if
+   * locks exist already: until then nothing can wait, so an observer may defer its own set-up
+   * (the agent enters no AsyncLocalStorage in a service without tailprobe/sync locks).
+   */
+  firstLock?(): void;
 }
 
 class Profiler {
   enabled = false;
   /** See WaitObserver; null (the default) costs the waiter path one field read. */
   waitObserver: WaitObserver | null = null;
+  /** Locks constructed in this process (the observer's firstLock). */
+  lockCount = 0;
   sinceNs = perfToWallNs(performance.now());
   /** Bumped on every reset, so locks drop the LockTotals they cached. */
   generation = 0;
@@ -162,6 +170,7 @@ export function setContentionProfiling(on: boolean, opts: ContentionOptions = {}
 /** Sets (or, with null, removes) the one observer of contended waits. */
 export function setWaitObserver(observer: WaitObserver | null): void {
   profiler.waitObserver = observer;
+  if (observer !== null && profiler.lockCount > 0) observer.firstLock?.();
 }
 
 /** Forgets everything recorded so far (the profile starts again now). */

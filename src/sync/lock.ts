@@ -61,7 +61,9 @@ export class LockCore {
     mutex: { read: null, write: null },
   };
 
-  constructor(readonly name: string) {}
+  constructor(readonly name: string) {
+    if (++profiler.lockCount === 1) profiler.waitObserver?.firstLock?.();
+  }
 
   canGrant(write: boolean): boolean {
     if (this.head !== null) return false;

@@ -217,15 +217,19 @@ describe('agent request records', () => {
     assert.deepEqual(rec.start(), { ok: true });
     const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
+      // Until the process has a tailprobe/sync lock (the agent's observer is told), no store at all.
+      await send(`${svc.url}/early`, { agent: keepAlive });
+      rec.attributeWaits();
       // One socket: a recorded request, an agent path (never recorded: its store is `undefined`,
       // not the previous request's), and a recorded one again.
       for (const p of ['/a', '/debug/pprof/x', '/b']) await send(`${svc.url}${p}`, { agent: keepAlive });
       assert.deepEqual(seen, [
-        { url: '/a', before: 1, after: 1 },
+        { url: '/early', before: undefined, after: undefined },
+        { url: '/a', before: 2, after: 2 },
         { url: '/debug/pprof/x', before: undefined, after: undefined },
-        { url: '/b', before: 2, after: 2 },
+        { url: '/b', before: 3, after: 3 },
       ]);
-      assert.equal(rec.recorded, 2);
+      assert.equal(rec.recorded, 3);
     } finally {
       rec.stop();
       keepAlive.destroy();

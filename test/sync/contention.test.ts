@@ -209,7 +209,10 @@ test('the wait observer is asked at each contended wait, in the waiter\'s contex
   const begins: string[] = [];
   const ends: Array<{ token: unknown; lock: string; mode: string; durationNs: number; granted: boolean }> = [];
   let who = 'nobody';
+  let firstLock = 0;
+  new Mutex('exists'); // a lock exists already: setWaitObserver says so at once
   setWaitObserver({
+    firstLock: () => firstLock++,
     begin: () => {
       begins.push(who);
       return who;
@@ -241,6 +244,7 @@ test('the wait observer is asked at each contended wait, in the waiter\'s contex
       ['reader', 'observed', 'read', true],
     ]);
     assert.ok(ends.every((e) => e.durationNs > 0));
+    assert.equal(firstLock, 1, 'told once, when set, since locks existed');
   } finally {
     setWaitObserver(null);
   }
