@@ -2,13 +2,20 @@
 /**
  * What tailprobe/agent costs the service it watches: `node dist/bench/agent-overhead.js [flags]`.
  *
- * One small Node service (bench/agent-service.ts), started fresh for every measurement in four
- * variants, rotated within each repetition so a noisy neighbour hits all of them alike:
+ * A Node service started fresh for every measurement in each variant, rotated within each
+ * repetition so a noisy neighbour hits all of them alike. `-service=basic` (default) is a small
+ * service (bench/agent-service.ts, the agent loaded with `--import tailprobe/agent`);
+ * `-service=lookup` is the demo's lookup service (examples/lookup/server.js, which starts the agent
+ * from code; `-lookup-flags` selects its configuration, by default the fixed one: pooled buffers,
+ * RWMutex, a writer every second).
  *
- *   none    plain `node` (the baseline)
- *   idle    `node --import tailprobe/agent`, nobody profiling (GC observer, delay histogram, stall timer)
- *   cpu     the agent with a CPU profile running through the measurement (V8 sampler at 1 kHz)
- *   allocs  the agent with allocation sampling running through the measurement (V8 heap sampler)
+ *   none     no agent (the baseline)
+ *   idle     the agent without per-request records (TAILPROBE_AGENT_REQUESTS=off), nobody profiling
+ *            (GC observer, delay histogram, stall timer)
+ *   records  the agent as it runs by default: idle plus per-request records (diagnostics channels,
+ *            AsyncLocalStorage, the ring, lock waits per request)
+ *   cpu      the agent with a CPU profile running through the measurement (V8 sampler at 1 kHz)
+ *   allocs   the agent with allocation sampling running through the measurement (V8 heap sampler)
  *
  * Figures: CPU the idle service burns per second; max throughput (wrk, closed loop; autocannon if
  * wrk is missing) and the service's CPU per request in that run; latency percentiles at a fixed
@@ -39,13 +46,19 @@ const spec: CommandSpec = {
     { name: 'idle', type: 'duration', default: '5s', help: 'Idle window for the idle-CPU figure' },
     { name: 'rate', type: 'int', default: 1000, help: 'Fixed rate of the latency runs, req/s' },
     { name: 'connections', type: 'int', default: 32, help: 'Connections of the throughput runs' },
-    { name: 'variants', type: 'string', default: 'none,idle,cpu,allocs', help: 'Which variants' },
+    { name: 'variants', type: 'string', default: 'none,idle,records,cpu,allocs', help: 'Which variants' },
+    { name: 'service', type: 'string', default: 'basic', help: 'basic (bench/agent-service.ts) or lookup (examples/lookup)' },
+    { name: 'lookup-flags', type: 'string', default: '--alloc=pool --lock=rwmutex --entries=50000', help: 'Flags of the lookup service' },
     { name: 'out', type: 'string', help: 'Results file (default bench/results/agent-overhead-<time>.json)' },
   ],
 };
 
-type Variant = 'none' | 'idle' | 'cpu' | 'allocs';
+type Variant = 'none' | 'idle' | 'records' | 'cpu' | 'allocs';
+type ServiceKind = 'basic' | 'lookup';
 const SERVICE = join(REPO_ROOT, 'dist', 'bench', 'agent-service.js');
+const LOOKUP = join(REPO_ROOT, 'dist', 'examples', 'lookup', 'server.js');
+/** What the load asks each service for. */
+const PATHS: Record<ServiceKind, string> = { basic: '/', lookup: '/api/lookup?key=k0000042' };
 const CLI = join(REPO_ROOT, 'bin', 'tailprobe.js');
 
 interface Service {
@@ -55,12 +68,17 @@ interface Service {
   stop: () => void;
 }
 
-function startService(variant: Variant): Promise<Service> {
+function startService(variant: Variant, kind: ServiceKind, lookupFlags: string): Promise<Service> {
   const withAgent = variant !== 'none';
-  const args = withAgent ? ['--import', 'tailprobe/agent', SERVICE] : [SERVICE];
+  // Records are on by default; every variant but `records` (and those profiling) runs without them.
+  const requests = variant === 'idle' ? 'off' : 'on';
+  const env = { ...process.env, TAILPROBE_AGENT_REQUESTS: requests, EXIT_AFTER_MS: '300000' };
+  const args = kind === 'lookup'
+    ? [LOOKUP, '--port', '0', '--pprof', withAgent ? '0' : 'off', ...lookupFlags.split(/\s+/).filter(Boolean)]
+    : withAgent ? ['--import', 'tailprobe/agent', SERVICE] : [SERVICE];
   const child = spawnTracked(process.execPath, args, {
     cwd: REPO_ROOT,
-    env: { ...process.env, TAILPROBE_AGENT: withAgent ? '127.0.0.1:0' : 'off', EXIT_AFTER_MS: '300000' },
+    env: kind === 'lookup' ? { ...env, TAILPROBE_AGENT: 'off' } : { ...env, TAILPROBE_AGENT: withAgent ? '127.0.0.1:0' : 'off' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {
@@ -70,8 +88,9 @@ function startService(variant: Variant): Promise<Service> {
       reject(new Error(`service (${variant}) did not start: ${out}`));
     }, 15_000);
     const check = () => {
-      const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
-      const agentUrl = /profiling endpoints on (http:\/\/[^/\s]+)/.exec(out)?.[1] ?? null;
+      const lookup = /lookup ready url=(\S+) pprof=(\S+)/.exec(out);
+      const url = lookup?.[1] ?? /listening on (http:\/\/\S+)/.exec(out)?.[1];
+      const agentUrl = (lookup ? (lookup[2] === 'off' ? null : lookup[2]) : /profiling endpoints on (http:\/\/[^/\s]+)/.exec(out)?.[1]) ?? null;
       if (url && (!withAgent || agentUrl)) {
         clearTimeout(timer);
         resolve({ url, agentUrl, pid: child.pid!, stop: () => child.kill('SIGKILL') });
@@ -110,13 +129,25 @@ interface Figures {
   load: [number, number];
 }
 
-async function measure(variant: Variant, o: { durationSec: number; idleSec: number; rate: number; connections: number; wrk: string | null; dir: string }): Promise<Figures> {
+interface MeasureOptions {
+  durationSec: number;
+  idleSec: number;
+  rate: number;
+  connections: number;
+  wrk: string | null;
+  dir: string;
+  service: ServiceKind;
+  lookupFlags: string;
+}
+
+async function measure(variant: Variant, o: MeasureOptions): Promise<Figures> {
   const loadBefore = load1();
-  const svc = await startService(variant);
+  const svc = await startService(variant, o.service, o.lookupFlags);
+  const target = `${svc.url}${PATHS[o.service]}`;
   try {
     await sleep(500);
     let idleCpuPct: number | undefined;
-    if (variant === 'none' || variant === 'idle') {
+    if (variant === 'none' || variant === 'idle' || variant === 'records') {
       const c0 = processCpuSec(svc.pid);
       await sleep(o.idleSec * 1000);
       idleCpuPct = ((processCpuSec(svc.pid) - c0) / o.idleSec) * 100;
@@ -125,7 +156,7 @@ async function measure(variant: Variant, o: { durationSec: number; idleSec: numb
     const profiled = (seconds: number) => (variant === 'cpu' || variant === 'allocs' ? profileRequest(svc.agentUrl!, variant, seconds) : Promise.resolve(0));
 
     // Warm the JIT so the first variant measured is not penalized.
-    await runProcess(process.execPath, [CLI, 'attack', '-rate=500', '-duration=1s', '-output=/dev/null', '-quiet'], { timeoutMs: 20_000, input: `GET ${svc.url}/\n` });
+    await runProcess(process.execPath, [CLI, 'attack', '-rate=500', '-duration=1s', '-output=/dev/null', '-quiet'], { timeoutMs: 20_000, input: `GET ${target}\n` });
 
     let prof = profiled(o.durationSec + 2);
     await sleep(300);
@@ -133,11 +164,11 @@ async function measure(variant: Variant, o: { durationSec: number; idleSec: numb
     let reqPerSec: number;
     let requests: number;
     if (o.wrk) {
-      const w = await runWrk({ binary: o.wrk, url: `${svc.url}/`, threads: 1, connections: o.connections, durationSec: o.durationSec, workDir: o.dir });
+      const w = await runWrk({ binary: o.wrk, url: target, threads: 1, connections: o.connections, durationSec: o.durationSec, workDir: o.dir });
       reqPerSec = w.summary.requestsPerSec;
       requests = w.summary.requests;
     } else {
-      const a = await runAutocannon({ url: `${svc.url}/`, connections: o.connections, durationSec: o.durationSec });
+      const a = await runAutocannon({ url: target, connections: o.connections, durationSec: o.durationSec });
       reqPerSec = a.summary.okPerSec;
       requests = a.summary.requests;
     }
@@ -150,7 +181,7 @@ async function measure(variant: Variant, o: { durationSec: number; idleSec: numb
     const att = await runProcess(
       process.execPath,
       [CLI, 'attack', `-rate=${o.rate}`, `-duration=${o.durationSec}s`, `-output=${results}`, '-quiet'],
-      { timeoutMs: (o.durationSec + 60) * 1000, input: `GET ${svc.url}/\n` },
+      { timeoutMs: (o.durationSec + 60) * 1000, input: `GET ${target}\n` },
     );
     if (att.code !== 0) throw new Error(`tailprobe attack failed: ${att.stderr.trim()}`);
     const rep = await runProcess(process.execPath, [CLI, 'report', '-type=json', results], { timeoutMs: 60_000 });
@@ -183,7 +214,10 @@ async function main(argv: string[]): Promise<number> {
     connections: args.number('connections'),
     wrk: findTool('wrk', WRK_CANDIDATES),
     dir: join(REPO_ROOT, 'bench', 'results', 'agent-overhead-tmp'),
+    service: args.string('service') as ServiceKind,
+    lookupFlags: args.string('lookup-flags'),
   };
+  if (o.service !== 'basic' && o.service !== 'lookup') throw new Error(`-service must be basic or lookup, got "${o.service}"`);
   mkdirSync(o.dir, { recursive: true });
   const machine = describeMachine();
   const runs: Record<string, Figures[]> = Object.fromEntries(variants.map((v) => [v, []]));
@@ -230,10 +264,16 @@ async function main(argv: string[]): Promise<number> {
     ['variant', 'idle CPU (of a core)', 'max req/s', 'vs none', 'CPU per request', 'vs none', `p50 @${o.rate}/s`, 'p99', 'vs none', 'p99.9'],
     rows,
   );
+  // The records' own cost: the agent with them against the agent without them, paired by repetition.
+  let recordsLine = '';
+  if (runs.records && runs.idle) {
+    const vs = (k: keyof Figures) => spread(pairedRatios(runs.records!.map((f) => f[k] as number), runs.idle!.map((f) => f[k] as number)));
+    recordsLine = `\nrecords vs idle (the per-request records alone): max req/s ${fmtSpread(vs('reqPerSec'), times)}, CPU per request ${fmtSpread(vs('cpuUsPerReq'), times)}, p99 ${fmtSpread(vs('p99'), times)}\n`;
+  }
   const loads = Object.values(runs).flat().flatMap((f) => f.load);
-  process.stdout.write(`Agent overhead (${count} repetitions; median (min..max); ratios paired by repetition)\n` +
+  process.stdout.write(`Agent overhead on the ${o.service === 'lookup' ? `lookup service (${o.lookupFlags})` : 'basic service'} (${count} repetitions; median (min..max); ratios paired by repetition)\n` +
     `machine: ${machine.cores} cores, ${machine.cpuModel}, Node ${machine.node}, commit ${machine.commit}; 1-min load during the runs ${Math.min(...loads)}..${Math.max(...loads)}\n` +
-    `throughput: ${o.wrk ? 'wrk -t1' : 'autocannon'} -c${o.connections}, ${o.durationSec}s; latency: tailprobe attack -rate=${o.rate} -duration=${o.durationSec}s\n\n${table}\n`);
+    `throughput: ${o.wrk ? 'wrk -t1' : 'autocannon'} -c${o.connections}, ${o.durationSec}s; latency: tailprobe attack -rate=${o.rate} -duration=${o.durationSec}s\n\n${table}\n${recordsLine}`);
   const out = args.string('out') || join(REPO_ROOT, 'bench', 'results', `agent-overhead-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(out, JSON.stringify({ machine, options: o, runs }, null, 1));
   process.stderr.write(`results: ${out}\n`);

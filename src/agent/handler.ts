@@ -188,8 +188,10 @@ Types of profiles available:
 <thead><td>Profile</td><td>What</td></thead>
 ${rows}
 </table>
-<p>Node.js only: <a href="../tailprobe/gc">../tailprobe/gc</a> (each GC pause) and
-<a href="../tailprobe/eventloop">../tailprobe/eventloop</a> (delay histogram, stalls); ?since=NS&amp;until=NS (epoch ns).</p>
+<p>tailprobe records (JSON, <a href="../tailprobe/">../tailprobe/</a>): <a href="../tailprobe/requests">requests</a> (one per
+HTTP request: trace ids, times, lock waits), <a href="../tailprobe/gc">gc</a> (each GC pause),
+<a href="../tailprobe/eventloop">eventloop</a> (delay histogram, stalls); ?since=NS&amp;until=NS (epoch ns);
+cpu?seconds=N (CPU samples with their times).</p>
 </body>
 </html>
 `;

@@ -22,7 +22,8 @@ import { parentIdOf, parseTraceparentInto, traceIdOf } from './traceparent.js';
  * parser's own strings). The ring's slot number is the ALS store, so tailprobe/sync's wait
  * observer (below) can tell which request a contended lock wait belongs to.
  *
- * AsyncLocalStorage: enterWith in the request-start subscriber runs synchronously before the
+ * AsyncLocalStorage (only once the process has a tailprobe/sync lock; before that nothing can wait
+ * and the store would cost every promise something): enterWith in the request-start subscriber runs synchronously before the
  * service's 'request' listener, so the store is what the handler and everything it awaits see. On
  * Node 20 the store sticks to the socket's parser resource, i.e. to the *next* request on a
  * keep-alive connection as well; so every request enters a store, excluded ones `undefined`.
@@ -53,6 +54,8 @@ interface Wait {
   site: StackFrame | null;
   startMs: number;
   durationNs: number;
+  /** The waiter gave up (timeout or abort) instead of getting the lock. */
+  gaveUp: boolean;
 }
 
 interface ChannelMessage {
@@ -76,6 +79,15 @@ function subscribe(name: string, fn: Subscriber): (() => void) | null {
 
 function isAgentPath(url: string): boolean {
   return url.startsWith('/debug/pprof') || url.startsWith('/debug/tailprobe');
+}
+
+/**
+ * The first MAX_PATH characters as a string of their own: a plain slice would keep the whole (maybe
+ * kilobytes long) URL alive through V8's sliced strings. The parser's strings are latin1, so the
+ * round trip is exact. Rare (long URLs only), so its allocation does not matter.
+ */
+function cut(url: string): string {
+  return Buffer.from(url.slice(0, MAX_PATH), 'latin1').toString('latin1');
 }
 
 function findTraceparent(raw: string[]): string | undefined {
@@ -137,6 +149,12 @@ export class RequestRecorder {
   startedAt = 0;
   /** True once tailprobe/sync tells the recorder of its contended waits. */
   lockWaits = false;
+  /**
+   * Whether requests enter their AsyncLocalStorage store: from the moment the process has a
+   * tailprobe/sync lock (attributeWaits()). Before, nothing can wait, and a service without locks
+   * does not pay for AsyncLocalStorage (on Node 20, a hook on every promise and async resource).
+   */
+  private attributing = false;
   readonly als = new AsyncLocalStorage<number | undefined>();
   private unsubscribe: Array<() => void> = [];
 
@@ -184,8 +202,9 @@ export class RequestRecorder {
     const m = message as ChannelMessage;
     const req = m.request;
     const url = req.url ?? '';
-    if ((m.server as unknown as Record<symbol, unknown>)[kAgentServer] === true || (url.startsWith('/debug/') && isAgentPath(url))) {
-      this.als.enterWith(undefined);
+    const server = m.server as unknown as Record<symbol, unknown> | undefined;
+    if ((server !== undefined && server[kAgentServer] === true) || (url.startsWith('/debug/') && isAgentPath(url))) {
+      if (this.attributing) this.als.enterWith(undefined);
       return;
     }
     const i = this.slot;
@@ -197,10 +216,10 @@ export class RequestRecorder {
     this.endMs[i] = 0;
     this.traced[i] = parseTraceparentInto(findTraceparent(req.rawHeaders), this.ids, i * 6) ? 1 : 0;
     this.methods[i] = req.method ?? '';
-    this.paths[i] = url.length > MAX_PATH ? url.slice(0, MAX_PATH) : url;
+    this.paths[i] = url.length > MAX_PATH ? cut(url) : url;
     this.waits[i] = null;
     (m.response as unknown as Record<symbol, number>)[kSlot] = tag;
-    this.als.enterWith(tag);
+    if (this.attributing) this.als.enterWith(tag);
   };
 
   private readonly onFinish = (message: unknown): void => {
@@ -219,25 +238,30 @@ export class RequestRecorder {
     this.bytes[i] = bodyBytes(res);
   };
 
+  /** From now on, requests enter their store, so lock waits can be attributed (WaitObserver.firstLock). */
+  attributeWaits(): void {
+    this.attributing = true;
+  }
+
   /** For tailprobe/sync's WaitObserver.begin: the waiting request's tag, or undefined. */
   currentTag(): number | undefined {
     return this.als.getStore();
   }
 
   /** For tailprobe/sync's WaitObserver.end: appends a wait to the request still in flight. */
-  addWait(token: unknown, lock: string, mode: 'read' | 'write', site: StackFrame | null, startMs: number, durationNs: number): void {
+  addWait(token: unknown, lock: string, mode: 'read' | 'write', site: StackFrame | null, startMs: number, durationNs: number, granted = true): void {
     if (typeof token !== 'number') return;
     const i = (token - 1) % this.capacity;
     if (this.seqs[i] !== token || this.endMs[i] !== 0) return; // finished (a leaked store) or overwritten
     let list = this.waits[i];
     if (list === null) list = this.waits[i] = [];
     if (list.length < MAX_WAITS_PER_RECORD) {
-      list.push({ lock, mode, site, startMs, durationNs });
+      list.push({ lock, mode, site, startMs, durationNs, gaveUp: !granted });
       return;
     }
     const last = list[list.length - 1]!;
     if (last.lock !== '(more waits)') {
-      list.push({ lock: '(more waits)', mode, site: null, startMs, durationNs });
+      list.push({ lock: '(more waits)', mode, site: null, startMs, durationNs, gaveUp: false });
       return;
     }
     last.durationNs += durationNs;
@@ -271,13 +295,11 @@ export class RequestRecorder {
     };
     if (this.lockWaits) {
       const list = this.waits[i];
-      rec.waits = list === null ? [] : list.map((w): LockWaitJson => ({
-        lock: w.lock,
-        mode: w.mode,
-        site: siteOf(w.site),
-        start: perfToWallNs(w.startMs).toString(),
-        duration: w.durationNs,
-      }));
+      rec.waits = list === null ? [] : list.map((w): LockWaitJson => {
+        const j: LockWaitJson = { lock: w.lock, mode: w.mode, site: siteOf(w.site), start: perfToWallNs(w.startMs).toString(), duration: w.durationNs };
+        if (w.gaveUp) j.gaveUp = true;
+        return j;
+      });
     }
     return rec;
   }

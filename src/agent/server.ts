@@ -85,7 +85,8 @@ function startRequests(opts: AgentOptions): RequestRecorder | null {
   // Contended tailprobe/sync waits, attributed to the request whose async context waited.
   void installWaitObserver({
     begin: () => rec.currentTag(),
-    end: (token, lock, mode, site, startMs, durationNs) => rec.addWait(token, lock, mode, site, startMs, durationNs),
+    end: (token, lock, mode, site, startMs, durationNs, granted) => rec.addWait(token, lock, mode, site, startMs, durationNs, granted),
+    firstLock: () => rec.attributeWaits(),
   }).then((ok) => {
     if (ok && rec.running) rec.lockWaits = true;
   });

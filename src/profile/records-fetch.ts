@@ -89,7 +89,16 @@ export async function fetchAgentRecords(url: string, since?: bigint, until?: big
       bytes: r.bytes ?? -1,
       ...(r.waits === undefined
         ? {}
-        : { waits: r.waits.map((w) => ({ lock: w.lock, mode: w.mode, site: w.site ?? '', start: ns(u, 'wait start', w.start), duration: w.duration })) }),
+        : {
+            waits: r.waits.map((w) => ({
+              lock: w.lock,
+              mode: w.mode,
+              site: w.site ?? '',
+              start: ns(u, 'wait start', w.start),
+              duration: w.duration,
+              ...(w.gaveUp === true ? { gaveUp: true as const } : {}),
+            })),
+          }),
     })),
   };
 }

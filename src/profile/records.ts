@@ -34,6 +34,8 @@ export interface LockWaitJson {
   start: string;
   /** ns. */
   duration: number;
+  /** Present (true) only when the waiter gave up (timeout, abort) instead of getting the lock. */
+  gaveUp?: true;
 }
 
 export interface RequestRecordJson {
@@ -89,6 +91,8 @@ export interface LockWait {
   site: string;
   start: bigint;
   duration: number;
+  /** True when the waiter gave up (timeout, abort) instead of getting the lock. */
+  gaveUp?: true;
 }
 
 export interface RequestRecord {

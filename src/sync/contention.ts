@@ -73,7 +73,7 @@ const MAX_TOTALS = 4096;
 const MAX_STACKS_PER_LOCK = 2048;
 
 /**
- * Told of every contended wait that ends in a grant, whether contention profiling is on or not: the
+ * Told of every contended wait, whether contention profiling is on or not: the
  * agent uses it to attribute lock waits to the HTTP request that waited (tailprobe/sync never imports
  * the agent; the agent sets this). Same cost model as above: the uncontended path never looks at it.
  */
@@ -85,17 +85,26 @@ export interface WaitObserver {
    */
   begin(): unknown;
   /**
-   * Called when the waiter is granted the lock (not when it gives up on a timeout or abort).
-   * `site` is the waiter's call site when the contention profiler sampled its stack, else null;
-   * `startMs` is performance.now() when the wait began.
+   * Called when the wait ends: `granted` true when the waiter got the lock, false when it gave up
+   * (timeout or abort: the time was spent waiting all the same). `site` is the waiter's call site
+   * when the contention profiler sampled its stack, else null; `startMs` is performance.now() when
+   * the wait began.
    */
-  end(token: unknown, lockName: string, mode: 'read' | 'write', site: StackFrame | null, startMs: number, durationNs: number): void;
+  end(token: unknown, lockName: string, mode: 'read' | 'write', site: StackFrame | null, startMs: number, durationNs: number, granted: boolean): void;
+  /**
+   * Called once when the process's first lock is constructed, or by setWaitObserver at once if
+   * locks exist already: until then nothing can wait, so an observer may defer its own set-up
+   * (the agent enters no AsyncLocalStorage in a service without tailprobe/sync locks).
+   */
+  firstLock?(): void;
 }
 
 class Profiler {
   enabled = false;
   /** See WaitObserver; null (the default) costs the waiter path one field read. */
   waitObserver: WaitObserver | null = null;
+  /** Locks constructed in this process (the observer's firstLock). */
+  lockCount = 0;
   sinceNs = perfToWallNs(performance.now());
   /** Bumped on every reset, so locks drop the LockTotals they cached. */
   generation = 0;
@@ -161,6 +170,7 @@ export function setContentionProfiling(on: boolean, opts: ContentionOptions = {}
 /** Sets (or, with null, removes) the one observer of contended waits. */
 export function setWaitObserver(observer: WaitObserver | null): void {
   profiler.waitObserver = observer;
+  if (observer !== null && profiler.lockCount > 0) observer.firstLock?.();
 }
 
 /** Forgets everything recorded so far (the profile starts again now). */

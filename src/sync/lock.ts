@@ -61,7 +61,9 @@ export class LockCore {
     mutex: { read: null, write: null },
   };
 
-  constructor(readonly name: string) {}
+  constructor(readonly name: string) {
+    if (++profiler.lockCount === 1) profiler.waitObserver?.firstLock?.();
+  }
 
   canGrant(write: boolean): boolean {
     if (this.head !== null) return false;
@@ -153,6 +155,7 @@ export class LockCore {
   private abandon(w: Waiter, reason: unknown): void {
     if (!w.queued) return; // already granted: the grant won the race, the caller holds the lock
     this.unlink(w);
+    if (w.token !== undefined) this.tellObserver(w, 0, false);
     w.reject(reason);
     this.drain(0);
   }
@@ -185,14 +188,18 @@ export class LockCore {
       grantedMs = now;
       recordEvent(this.totalsOf('block', w.write ? 'write' : 'read'), Math.round((now - w.enqueuedMs) * 1e6), w.stack);
     }
-    if (w.token !== undefined) {
-      const observer = profiler.waitObserver;
-      if (observer !== null) {
-        if (now === 0) now = performance.now();
-        observer.end(w.token, this.name, w.write ? 'write' : 'read', w.stack === null ? null : (w.stack[0] ?? null), w.enqueuedMs, Math.round((now - w.enqueuedMs) * 1e6));
-      }
-    }
+    if (w.token !== undefined) now = this.tellObserver(w, now, true);
     w.resolve(this.makeRelease(w.write, grantedMs));
+    return now;
+  }
+
+  /** The end of an observed wait (granted or given up); returns the timestamp it read, if any. */
+  private tellObserver(w: Waiter, now: number, granted: boolean): number {
+    const observer = profiler.waitObserver;
+    if (observer === null) return now;
+    if (now === 0) now = performance.now();
+    const site = w.stack === null ? null : (w.stack[0] ?? null);
+    observer.end(w.token, this.name, w.write ? 'write' : 'read', site, w.enqueuedMs, Math.round((now - w.enqueuedMs) * 1e6), granted);
     return now;
   }
 

@@ -10,6 +10,7 @@ import {
   contentionSnapshot,
   resetContentionProfile,
   setContentionProfiling,
+  setWaitObserver,
   type ContentionRecord,
 } from '../../src/sync/index.js';
 
@@ -202,4 +203,56 @@ test('turning profiling off stops recording; on again starts a fresh profile', a
   resetContentionProfile();
   assert.equal(contentionSnapshot().block.length, 0);
   assert.throws(() => setContentionProfiling(true, { maxStacksPerSecond: -1 }), RangeError);
+});
+
+test('the wait observer is asked at each contended wait, in the waiter\'s context, and told how it ended; never on the uncontended path', async () => {
+  const begins: string[] = [];
+  const ends: Array<{ token: unknown; lock: string; mode: string; durationNs: number; granted: boolean }> = [];
+  let who = 'nobody';
+  let firstLock = 0;
+  new Mutex('exists'); // a lock exists already: setWaitObserver says so at once
+  setWaitObserver({
+    firstLock: () => firstLock++,
+    begin: () => {
+      begins.push(who);
+      return who;
+    },
+    end: (token, lock, mode, _site, startMs, durationNs, granted) => {
+      assert.ok(startMs > 0 && startMs <= performance.now());
+      ends.push({ token, lock, mode, durationNs, granted });
+    },
+  });
+  try {
+    const m = new RWMutex('observed');
+    who = 'free';
+    (await m.lock())(); // uncontended: not asked
+    (await m.rlock())();
+    assert.deepEqual(begins, []);
+    const release = await m.lock();
+    who = 'reader';
+    const reader = m.rlock();
+    who = 'quitter';
+    const quitter = m.lock({ timeoutMs: 5 });
+    who = 'releaser';
+    await assert.rejects(quitter);
+    release();
+    (await reader)();
+    assert.deepEqual(begins, ['reader', 'quitter']);
+    // The quitter gave up first; the reader was granted when the holder released.
+    assert.deepEqual(ends.map((e) => [e.token, e.lock, e.mode, e.granted]), [
+      ['quitter', 'observed', 'write', false],
+      ['reader', 'observed', 'read', true],
+    ]);
+    assert.ok(ends.every((e) => e.durationNs > 0));
+    assert.equal(firstLock, 1, 'told once, when set, since locks existed');
+  } finally {
+    setWaitObserver(null);
+  }
+  // Removed: the next contended wait asks nobody.
+  const m = new Mutex('unobserved');
+  const r = await m.lock();
+  const w = m.lock();
+  r();
+  (await w)();
+  assert.equal(begins.length, 2);
 });
