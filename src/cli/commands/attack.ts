@@ -1,6 +1,7 @@
 import { openSync, readFileSync, createWriteStream } from 'node:fs';
 import { attack, type AttackOptions, type AttackPlugin, defaultWorkers, formatProgress, resolveOptions } from '../../attack/index.js';
 import { UsageError } from '../../errors.js';
+import { formatDuration } from '../../units/duration.js';
 import { constantPacer, linearPacer, parseRate, sinePacer, type Pacer } from '../../pacer/index.js';
 import { createResultWriter, parseResultFormat } from '../../results/index.js';
 import { parseHeaderFlag, readTargets, type Target } from '../../targets/index.js';
@@ -35,6 +36,8 @@ const FLAGS: FlagSpec[] = [
   { name: 'name', type: 'string', help: 'Attack name, stored in every result' },
   { name: 'connections', type: 'int', default: 10, help: 'Connections per target host opened before the start; in max mode, connections kept busy' },
   { name: 'max-connections', type: 'int', default: 0, help: 'Max connections per target host [0 = unlimited, as an open model needs]' },
+  { name: 'max-in-flight', type: 'int', default: 0, help: 'Most requests in flight at once; one due beyond it is counted as never sent, not queued [0 = from the open-file limit, at most 20000]' },
+  { name: 'drain', type: 'duration', default: '5s', help: 'After Ctrl-C, how long requests in flight may still take before they are recorded as interrupted' },
   { name: 'workers', type: 'int', default: 0, help: 'Worker threads sharing the schedule [0 = half the cores, at most one per 5000 req/s]' },
   { name: 'keepalive', type: 'bool', default: true, help: 'Reuse connections (-keepalive=false closes each after one request)' },
   { name: 'http2', type: 'bool', default: false, help: 'Use HTTP/2 on https targets when the server offers it (ALPN)' },
@@ -95,6 +98,7 @@ export const command: Command = {
     const live = !args.bool('quiet') && stderr.isTTY === true;
     const perSec = pacer ? pacer.rateAt(0) : null;
     const stop = new AbortController();
+    const abandon = new AbortController();
     const base: Partial<AttackOptions> & { targets: Target[] } = {
       targets,
       pacer,
@@ -102,6 +106,8 @@ export const command: Command = {
       timeoutNs: args.number('timeout'),
       connections: args.number('connections'),
       maxConnections: args.number('max-connections'),
+      maxInFlight: args.number('max-in-flight'),
+      drainNs: args.number('drain'),
       workers: args.number('workers') || defaultWorkers(perSec),
       keepalive: args.bool('keepalive'),
       http2: args.bool('http2'),
@@ -115,6 +121,7 @@ export const command: Command = {
       name: args.string('name'),
       headers,
       signal: stop.signal,
+      abandonSignal: abandon.signal,
     };
     resolveOptions(base); // every usage error before the output file is touched
 
@@ -135,11 +142,22 @@ export const command: Command = {
     let signals = 0;
     const onSignal = () => {
       signals++;
-      if (signals === 1) stop.abort();
-      else {
-        // Second interrupt: the user will not wait for the in-flight requests. Keep what was
-        // received: hand the buffered results to the stream and exit once it has written them
-        // (at most a second later), since exiting at once drops whatever is still queued in it.
+      const eol = live ? '\r\x1b[K' : '';
+      if (signals === 1) {
+        // Say what the wait is for: a hanging target holds its requests up to -drain.
+        stderr.write(`${eol}tailprobe: attack: stopping: waiting up to ${formatDuration(base.drainNs!)} for the requests in flight (interrupt again to stop now)\n`);
+        stop.abort();
+      } else if (signals === 2) {
+        // Second interrupt: the user will not wait. What is still in flight is recorded as
+        // interrupted now, and the run ends as usual (health record, flush).
+        stderr.write(`${eol}tailprobe: attack: stopping now: requests still in flight are recorded as interrupted\n`);
+        abandon.abort();
+        // If even that does not end the run soon, keep what was received and exit.
+        setTimeout(() => {
+          writer.flush();
+          exitOnceWritten(out, 130);
+        }, 2000).unref();
+      } else {
         writer.flush();
         exitOnceWritten(out, 130);
       }
