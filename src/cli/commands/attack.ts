@@ -1,4 +1,4 @@
-import { openSync, readFileSync, createWriteStream } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { attack, type AttackOptions, type AttackPlugin, defaultWorkers, formatProgress, resolveOptions } from '../../attack/index.js';
 import { UsageError } from '../../errors.js';
 import { formatDuration } from '../../units/duration.js';
@@ -7,6 +7,7 @@ import { createResultWriter, parseResultFormat } from '../../results/index.js';
 import { parseHeaderFlag, readTargets, type Target } from '../../targets/index.js';
 import type { CliIO, Command } from '../command.js';
 import type { FlagSpec, ParsedArgs } from '../flags.js';
+import { openOutput } from '../output.js';
 import { SLO_ATTACK_EXTENSION } from '../../slo/hooks.js';
 import { PROFILE_ATTACK_EXTENSION } from '../../profile/attack-extension.js';
 
@@ -125,19 +126,14 @@ export const command: Command = {
     };
     resolveOptions(base); // every usage error before the output file is touched
 
-    const outPath = args.string('output');
-    const toStdout = outPath === '' || outPath === 'stdout' || outPath === '-';
-    let out: NodeJS.WritableStream = io.stdout;
-    if (!toStdout) {
-      let fd: number;
-      try {
-        fd = openSync(outPath, 'w');
-      } catch (err) {
-        throw new UsageError(`attack: cannot write -output "${outPath}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-      }
-      out = createWriteStream('', { fd });
-    }
-    const writer = createResultWriter(out, format);
+    const output = await openOutput('attack', args.string('output'), io);
+    const out = output.stream;
+    const writer = createResultWriter(out, format, { end: output.isFile });
+    // Nothing measured can be saved any more: stop the attack (the error is reported at the end).
+    output.onFailure(() => {
+      stop.abort();
+      abandon.abort();
+    });
 
     let signals = 0;
     const onSignal = () => {
@@ -181,7 +177,10 @@ export const command: Command = {
       }
       const events = out.outcomes.flatMap((o) => o.meta?.events ?? []);
       writer.writeMeta({ health: out.health, ...(events.length ? { events } : {}) });
-      await writer.close();
+      await writer.close().catch((err) => {
+        throw output.failure() ?? err;
+      });
+      await output.close();
       for (const o of out.outcomes) for (const m of o.messages ?? []) stderr.write(`${m}\n`);
       for (const f of out.failures) stderr.write(`tailprobe: attack: ${f}\n`);
       if (out.metrics.requests === 0 && !stop.signal.aborted) {
