@@ -1,7 +1,7 @@
 import type { Result } from '../results/result.js';
 import { countBefore, type Pacer } from '../pacer/pacer.js';
 import type { Clock } from '../time/clock.js';
-import { AttackTimeout, DroppedAfterTimeout, TIMEOUT, errorText } from './error-text.js';
+import { AttackTimeout, DroppedAfterTimeout, TIMEOUT, errorText, statusError } from './error-text.js';
 import type { Conn } from './host-pool.js';
 import type { Metronome } from './metronome.js';
 import type { Plan, PreparedTarget } from './plan.js';
@@ -396,6 +396,7 @@ export class Runner {
     let text = '';
     if (err !== null) text = ex.timedOut ? TIMEOUT : errorText(err);
     else if (ex.redirectError !== '') text = ex.redirectError;
+    else if (ex.code < 200 || ex.code >= 400) text = statusError(ex.code); // as vegeta: "404 Not Found"
     this.record(ex, end, text);
     this.release(ex);
   }
