@@ -101,6 +101,12 @@ class StreamOutput implements Output {
 
   async close(): Promise<void> {
     const s = this.stream;
+    // A failed write destroys the stream before its 'error' event is emitted (on a later tick).
+    const errored = () => {
+      const e = (s as Writable & { errored?: Error | null }).errored;
+      if (e) this.fail(e as NodeJS.ErrnoException);
+    };
+    errored();
     if (!this.err && !s.destroyed) {
       await new Promise<void>((resolve) => {
         const done = (e?: Error | null) => {
@@ -115,6 +121,7 @@ class StreamOutput implements Output {
         else s.write('', done);
       });
     }
+    errored();
     if (this.err) throw this.err;
   }
 }
