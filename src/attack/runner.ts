@@ -72,6 +72,13 @@ const FALLBACK_NS = 2e6;
 /** Requests sent in one go when behind schedule before the event loop gets a turn. */
 const MAX_BURST = 64;
 
+/**
+ * A timer that fires a little late at the end of the schedule still sends the requests that were
+ * due before the end, for this long; past it, whatever is still unsent is counted (overdue), so a
+ * generator far behind never goes on sending its backlog after -duration.
+ */
+const END_GRACE_NS = 250e6;
+
 /** Default wait of a stop() for the requests in flight (`-drain`), ns. */
 export const DEFAULT_DRAIN_NS = 5e9;
 
@@ -286,9 +293,9 @@ export class Runner {
       if (this.timer === null && this.endNs !== Infinity) this.armTimer(this.endNs, now);
       return;
     }
-    // Past the end of the schedule nothing more is sent, however far behind: a backlog is counted
-    // (overdue), never sent after -duration.
-    if (now >= this.endNs) return this.endSchedule();
+    // Past the end of the schedule (and its grace) nothing more is sent, however far behind: a
+    // backlog is counted (overdue), never sent after -duration.
+    if (now >= this.endNs + END_GRACE_NS) return this.endSchedule();
     let off = this.nextOffset;
     let burst = 0;
     while (off <= now) {
@@ -334,14 +341,15 @@ export class Runner {
     this.timer = setTimeout(this.onTimer, Math.max(0, (atNs - nowNs) / 1e6));
   }
 
-  /** A plain timer for the end of the schedule (the metronome only wakes for due requests). */
+  /** A plain timer for the end of the schedule's grace (the metronome only wakes for due requests). */
   private armEndTimer(nowNs: number): void {
+    const at = this.endNs + END_GRACE_NS;
     if (this.timer !== null) {
-      if (this.timerAt <= this.endNs) return;
+      if (this.timerAt <= at) return;
       clearTimeout(this.timer);
     }
-    this.timerAt = this.endNs;
-    this.timer = setTimeout(this.onTimer, Math.max(0, (this.endNs - nowNs) / 1e6));
+    this.timerAt = at;
+    this.timer = setTimeout(this.onTimer, Math.max(0, (at - nowNs) / 1e6));
   }
 
   private schedulePump(): void {
