@@ -201,6 +201,7 @@ export class Runner {
   sent = 0;
   inFlight = 0;
   private stopped = false;
+  private stops = 0;
   private head: Exchange | null = null;
   private tail: Exchange | null = null;
   private readonly free: Exchange[] = [];
@@ -255,16 +256,19 @@ export class Runner {
    * will not wait) records them as interrupted at once.
    */
   stop(): void {
+    this.stops++;
     if (this.state === RUNNING || this.state === 0) {
       this.stopped = true;
       this.endSchedule();
-      if (this.isDraining() && this.inFlight > 0) {
-        const limit = this.timeoutNs > 0 ? Math.min(this.timeoutNs + 1e9, this.drainNs) : this.drainNs;
-        this.drainTimer = setTimeout(this.abandon, limit / 1e6);
-      }
-    } else if (this.state === DRAINING) {
-      this.stopped = true;
+    }
+    // Also when the schedule had already ended by itself and its last requests were in flight.
+    if (!this.isDraining() || this.inFlight === 0) return;
+    if (this.stops === 1) {
+      const limit = this.timeoutNs > 0 ? Math.min(this.timeoutNs + 1e9, this.drainNs) : this.drainNs;
+      this.drainTimer = setTimeout(this.abandon, limit / 1e6);
+    } else {
       if (this.drainTimer !== null) clearTimeout(this.drainTimer);
+      this.drainTimer = null;
       this.abandon();
     }
   }

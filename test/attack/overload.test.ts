@@ -76,7 +76,8 @@ test('the report says how many requests were due but never sent, and why', { tim
 
 /** Starts `tailprobe attack` on a target that never answers; resolves once the run has begun. */
 async function hangingAttack(url: string, out: string, ...flags: string[]) {
-  const child = spawn(process.execPath, [CLI, 'attack', '-rate=50', '-duration=0', `-output=${out}`, ...flags], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  const duration = flags.some((f) => f.startsWith('-duration=')) ? [] : ['-duration=0'];
+  const child = spawn(process.execPath, [CLI, 'attack', '-rate=50', ...duration, `-output=${out}`, ...flags], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdin.end(`GET ${url}/\n`);
@@ -115,6 +116,32 @@ test('Ctrl-C against a hanging target: says what it waits for, waits -drain (not
     assert.ok(metrics.requests > 5, `${metrics.requests} results`);
     assert.deepEqual([...metrics.errors.keys()], ['interrupted: still in flight at the end of the drain']);
     assert.equal(sources[0]!.meta.health?.ended, 'interrupted');
+  } finally {
+    await srv.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Ctrl-C after the schedule ended by itself, while its last requests hang: the drain applies too', { timeout: 60_000 }, async () => {
+  const srv = await listen(() => {
+    /* never answers */
+  });
+  const dir = tempDir('tailprobe-drain-');
+  try {
+    const out = join(dir, 'r.bin');
+    const run = await hangingAttack(srv.url, out, '-duration=300ms', '-drain=1s', '-timeout=30s');
+    await new Promise((r) => setTimeout(r, 500)); // the schedule is over; 15 requests hang
+    const t0 = Date.now();
+    run.child.kill('SIGINT');
+    const code = await run.exited;
+    const waitedMs = Date.now() - t0;
+    assert.equal(code, 0, run.stderr());
+    assert.match(run.stderr(), /waiting up to 1s for the requests in flight/);
+    assert.ok(waitedMs >= 900, `waited the drain (${waitedMs} ms)`);
+    assert.ok(waitedMs < 20_000, `not the 30 s timeout (${waitedMs} ms)`);
+    const { metrics } = await readMetrics([out]);
+    assert.equal(metrics.requests, 15);
+    assert.deepEqual([...metrics.errors.keys()], ['interrupted: still in flight at the end of the drain']);
   } finally {
     await srv.close();
     rmSync(dir, { recursive: true, force: true });
