@@ -34,3 +34,17 @@ export function at(file: string | undefined, line: number | undefined, message: 
 
 /** Exit code used when an SLO gate fails (the same as k6's thresholds). */
 export const EXIT_SLO_FAILED = 99;
+
+/** Longest piece of the user's input quoted in a message. */
+export const QUOTE_MAX = 80;
+
+/**
+ * A piece of the user's input, quoted for a one-line message: control characters escaped (a
+ * message stays one line), and cut after QUOTE_MAX characters, saying how long it was (a 10 MB
+ * line is not echoed to the terminal).
+ */
+export function quote(s: string, max = QUOTE_MAX): string {
+  const cut = s.length > max ? s.slice(0, max) : s;
+  const esc = JSON.stringify(cut).slice(1, -1);
+  return s.length > max ? `"${esc}..." (${s.length} characters)` : `"${esc}"`;
+}

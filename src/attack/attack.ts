@@ -11,6 +11,7 @@ import { resolveOptions, type AttackOptions, type ResolvedOptions } from './opti
 import { Plan, type PlanOptions } from './plan.js';
 import type { AttackRun, PluginOutcome } from './plugin.js';
 import { Runner } from './runner.js';
+import { defaultInFlightCap } from './limits.js';
 import { createMetronome } from './metronome.js';
 import { warmUp } from './warmup.js';
 import { VERSION } from './version.js';
@@ -76,6 +77,7 @@ export async function attackWithFaults(
     targetCount: o.targets.length,
     workers: o.workers,
     connections: o.connections,
+    maxConnections: o.maxConnections,
     startedAt: 0n,
     version: VERSION,
     id: o.attackId,
@@ -99,7 +101,7 @@ export async function attackWithFaults(
   let stop: () => void = () => {};
   let sentNow: () => number;
   let inFlightNow: () => number;
-  let finished: Promise<{ sent: number; stopped: boolean; loops: LoopStats[] }>;
+  let finished: Promise<{ sent: number; stopped: boolean; overdue: number; peakInFlight: number; loops: LoopStats[] }>;
   let close: () => Promise<void> = async () => {};
   let clock: Clock;
 
@@ -173,6 +175,14 @@ export async function attackWithFaults(
   };
   if (opts.signal?.aborted) onAbort();
   else opts.signal?.addEventListener('abort', onAbort, { once: true });
+  // A stop while draining records what is still in flight as interrupted at once.
+  const onAbandon = () => {
+    interrupted = true;
+    stop();
+    stop();
+  };
+  if (opts.abandonSignal?.aborted) onAbandon();
+  else opts.abandonSignal?.addEventListener('abort', onAbandon, { once: true });
 
   let progressTimer: NodeJS.Timeout | null = null;
   if (opts.onProgress) {
@@ -187,6 +197,7 @@ export async function attackWithFaults(
   const summary = await finished;
   if (progressTimer) clearInterval(progressTimer);
   opts.signal?.removeEventListener('abort', onAbort);
+  opts.abandonSignal?.removeEventListener('abort', onAbandon);
   await close();
   pluginAbort.abort();
   if (userError !== null) throw userError;
@@ -196,7 +207,10 @@ export async function attackWithFaults(
     cores: availableParallelism(),
     eventLoopP99: Math.max(0, ...summary.loops.map((l) => l.p99)),
     eventLoopMax: Math.max(0, ...summary.loops.map((l) => l.max)),
-    unsent: Number.isFinite(planned) && summary.stopped ? Math.max(0, planned - summary.sent) : 0,
+    unsent: Number.isFinite(planned) ? Math.max(0, planned - summary.sent) : summary.overdue,
+    overdue: summary.overdue,
+    inFlightCap: o.pacer ? inFlightCap(o) : 0,
+    peakInFlight: summary.peakInFlight,
     ended: failures.length > 0 ? `error: ${failures.join('; ')}` : interrupted ? 'interrupted' : 'completed',
   };
   const run: AttackRun = { metrics, info, health, failures };
@@ -232,6 +246,11 @@ function planOptions(o: ResolvedOptions, k: number, n: number): PlanOptions {
   };
 }
 
+/** The paced attack's cap on requests in flight, all workers together. */
+function inFlightCap(o: ResolvedOptions): number {
+  return o.maxInFlight > 0 ? Math.max(o.maxInFlight, o.workers) : Math.max(defaultInFlightCap(), o.workers);
+}
+
 function runnerOptions(o: ResolvedOptions, k: number, n: number) {
   const conns = share(o.connections, n, k);
   return {
@@ -241,6 +260,8 @@ function runnerOptions(o: ResolvedOptions, k: number, n: number) {
     first: k,
     stride: n,
     maxInFlight: Math.max(1, conns * o.pipelining),
+    inFlightCap: Math.max(1, share(inFlightCap(o), n, k)),
+    drainNs: o.drainNs,
     name: o.name,
     redirects: o.redirects,
     maxBody: o.maxBody,

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 /**
  * The text a failed request carries in its result. Results are grouped by this text in the
  * report's Error Set, so it must be stable (no request-specific detail beyond the address) and say
@@ -51,6 +52,23 @@ export function errorText(err: unknown): string {
   if (t === undefined) {
     if (cache.size < 10000) cache.set(text, text);
     t = text;
+  }
+  return t;
+}
+
+const statusTexts = new Map<number, string>();
+
+/**
+ * The error of a response that is not a success (below 200 or 400 and up), as vegeta records it:
+ * Go's `resp.Status`, "404 Not Found". The reason phrase is the standard one for the code (Node's
+ * table), not the one the server sent: tailprobe's HTTP/1.1 parser does not keep the status line.
+ */
+export function statusError(code: number): string {
+  let t = statusTexts.get(code);
+  if (t === undefined) {
+    const reason = STATUS_CODES[code];
+    t = reason ? `${code} ${reason}` : `${code}`;
+    statusTexts.set(code, t);
   }
   return t;
 }

@@ -4,6 +4,8 @@ import { rateOf, type Pacer } from '../pacer/pacer.js';
 import { isAttackId, newAttackId } from '../results/trace-id.js';
 import type { Target } from '../targets/target.js';
 import type { AttackPlugin } from './plugin.js';
+import { connectionBudget, machineLimits } from './limits.js';
+import { DEFAULT_DRAIN_NS } from './runner.js';
 
 /**
  * Everything an attack needs. The CLI flags of `tailprobe attack` map one to one onto these;
@@ -24,8 +26,16 @@ export interface AttackOptions {
   connections: number;
   /** Cap on connections per target host (0 = unlimited: an open model opens what the load needs). */
   maxConnections: number;
-  /** Worker threads sharing the schedule (see defaultWorkers). */
+  /** Worker threads sharing the schedule (see defaultWorkers); at most twice the cores. */
   workers: number;
+  /**
+   * Paced mode: most requests in flight at once, all workers together (0 = the default, see
+   * defaultInFlightCap in limits.ts). A request due while the cap is full is not queued: it goes
+   * out late when one completes, or is counted as never sent (health.overdue) if the run ends first.
+   */
+  maxInFlight: number;
+  /** After a stop (signal), how long the requests in flight may take before they are recorded as interrupted, ns. */
+  drainNs: number;
   /** Reuse connections; false sends `Connection: close` with every request. */
   keepalive: boolean;
   /** Offer HTTP/2 via ALPN on https targets. */
@@ -54,8 +64,10 @@ export interface AttackOptions {
   traceparent: boolean;
   /** The attack's id (16 hex digits); default: random. Workers of one attack share it. */
   attackId: string;
-  /** Stops scheduling; in-flight requests get up to the timeout, then the attack resolves. */
+  /** Stops scheduling; in-flight requests get up to `drainNs` (and their timeout), then the attack resolves. */
   signal?: AbortSignal;
+  /** Aborted after `signal`: the requests still in flight are recorded as interrupted now (a second Ctrl-C). */
+  abandonSignal?: AbortSignal;
   /**
    * Worker threads only: when set, results travel from the workers as binary-format bytes
    * (BinaryEncoder output) and are handed here instead of being decoded for onResult. This is how
@@ -83,6 +95,8 @@ export const DEFAULTS = {
   timeoutNs: 30e9,
   connections: 10,
   maxConnections: 0,
+  maxInFlight: 0,
+  drainNs: DEFAULT_DRAIN_NS,
   keepalive: true,
   http2: false,
   h2c: false,
@@ -109,7 +123,7 @@ export function defaultWorkers(perSec: number | null, cores = availableParalleli
   return Math.max(1, Math.min(half, Math.ceil(perSec / 5000)));
 }
 
-export type ResolvedOptions = Omit<AttackOptions, 'signal' | 'onEncoded' | 'onProgress' | 'plugins' | 'progressIntervalMs'>;
+export type ResolvedOptions = Omit<AttackOptions, 'signal' | 'abandonSignal' | 'onEncoded' | 'onProgress' | 'plugins' | 'progressIntervalMs'>;
 
 export function resolveOptions(o: Partial<AttackOptions> & { targets: Target[] }): ResolvedOptions {
   const r: ResolvedOptions = {
@@ -120,6 +134,8 @@ export function resolveOptions(o: Partial<AttackOptions> & { targets: Target[] }
     connections: o.connections ?? DEFAULTS.connections,
     maxConnections: o.maxConnections ?? DEFAULTS.maxConnections,
     workers: o.workers ?? 0,
+    maxInFlight: o.maxInFlight ?? DEFAULTS.maxInFlight,
+    drainNs: o.drainNs ?? DEFAULTS.drainNs,
     keepalive: o.keepalive ?? DEFAULTS.keepalive,
     http2: o.http2 ?? DEFAULTS.http2,
     h2c: o.h2c ?? DEFAULTS.h2c,
@@ -144,14 +160,43 @@ export function resolveOptions(o: Partial<AttackOptions> & { targets: Target[] }
   int('connections', r.connections, r.pacer ? 0 : 1);
   int('max-connections', r.maxConnections, 0);
   int('pipelining', r.pipelining, 1);
+  int('max-in-flight', r.maxInFlight, 0);
+  if (!(r.drainNs >= 0)) throw new UsageError('-drain must not be negative');
+  checkMachineLimits(r);
   int('redirects', r.redirects, -1);
   if (!(r.durationNs >= 0)) throw new UsageError('-duration must not be negative');
   if (!(r.timeoutNs >= 0)) throw new UsageError('-timeout must not be negative');
   if (r.maxConnections > 0 && r.connections > r.maxConnections) r.connections = r.maxConnections;
+  const hosts = new Set(r.targets.map((t) => originOf(t.url))).size;
+  const budget = connectionBudget();
+  if (r.connections > budget.perHost || r.connections * hosts > budget.total) {
+    const l = machineLimits();
+    throw new UsageError(
+      `-connections=${r.connections}${hosts > 1 ? ` to each of ${hosts} hosts` : ''} is more than this process can open ` +
+        `(open-file limit ${l.openFiles}, ulimit -n; ${l.localPorts} local ports per host): at most ${Math.min(budget.perHost, Math.floor(budget.total / hosts))}`,
+    );
+  }
   if (r.h2c && r.targets.some((t) => t.url.startsWith('https:'))) throw new UsageError('-h2c is HTTP/2 over cleartext: use http:// targets (or -http2 for https)');
   if (!r.pacer && r.durationNs === 0 && !o.signal) throw new UsageError('max mode (-rate=0) needs a -duration or a stop signal');
   if (r.pacer && r.durationNs === 0 && !o.signal) throw new UsageError('an attack without a -duration needs a stop signal');
   // Max mode: never more workers than connections (each needs at least one).
   if (!r.pacer && r.workers > r.connections) r.workers = r.connections;
   return r;
+}
+
+/** Worker threads beyond twice the cores only compete for them (and cost ~30 MB of memory each). */
+function checkMachineLimits(r: ResolvedOptions): void {
+  const { cores } = machineLimits();
+  const most = Math.max(4, 2 * cores);
+  if (r.workers > most) {
+    throw new UsageError(`-workers=${r.workers}: this machine has ${cores} core${cores === 1 ? '' : 's'}; more than ${most} workers only compete for them (at most ${most})`);
+  }
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
 }

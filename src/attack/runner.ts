@@ -1,7 +1,7 @@
 import type { Result } from '../results/result.js';
-import type { Pacer } from '../pacer/pacer.js';
+import { countBefore, type Pacer } from '../pacer/pacer.js';
 import type { Clock } from '../time/clock.js';
-import { AttackTimeout, DroppedAfterTimeout, TIMEOUT, errorText } from './error-text.js';
+import { AttackTimeout, DroppedAfterTimeout, TIMEOUT, errorText, statusError } from './error-text.js';
 import type { Conn } from './host-pool.js';
 import type { Metronome } from './metronome.js';
 import type { Plan, PreparedTarget } from './plan.js';
@@ -37,11 +37,18 @@ export interface RunnerConfig {
   first: number;
   stride: number;
   maxInFlight: number;
+  /**
+   * Paced mode: at most this many requests in flight on this thread (0 = no cap). A due request
+   * beyond it is never queued in memory: it stays a number (the next request to send), goes out
+   * late when a completion makes room (its lag recorded), or, if the schedule ends first, is
+   * counted in `overdue`.
+   */
+  inFlightCap?: number;
   name: string;
   redirects: number;
   maxBody: number;
   keepHeaders: boolean;
-  /** How long a stop waits for in-flight requests when there is no timeout, ns. */
+  /** How long a stop() waits for the requests in flight before recording them as interrupted, ns. */
   drainNs?: number;
   /** Sub-ms wake-ups for the pacer (see metronome.ts); without one, timers (1 ms grain) alone. */
   metronome?: Metronome | null;
@@ -53,6 +60,10 @@ export interface RunnerSummary {
   sent: number;
   /** True when stop() ended the schedule before its planned end. */
   stopped: boolean;
+  /** Requests of this thread's share due before the schedule ended that were never sent. */
+  overdue: number;
+  /** The most requests this thread had in flight at once. */
+  peakInFlight: number;
 }
 
 /** With a metronome, the pacer's timer fires this long after a due time, only if the metronome did not. */
@@ -60,6 +71,16 @@ const FALLBACK_NS = 2e6;
 
 /** Requests sent in one go when behind schedule before the event loop gets a turn. */
 const MAX_BURST = 64;
+
+/**
+ * A timer that fires a little late at the end of the schedule still sends the requests that were
+ * due before the end, for this long; past it, whatever is still unsent is counted (overdue), so a
+ * generator far behind never goes on sending its backlog after -duration.
+ */
+const END_GRACE_NS = 250e6;
+
+/** Default wait of a stop() for the requests in flight (`-drain`), ns. */
+export const DEFAULT_DRAIN_NS = 5e9;
 
 const RUNNING = 1;
 const DRAINING = 2;
@@ -168,6 +189,10 @@ export class Runner {
   private readonly emit: (r: Result) => void;
   private readonly drainNs: number;
   private readonly metronome: Metronome | null;
+  private readonly inFlightCap: number;
+  private readonly first: number;
+  private overdue = 0;
+  peakInFlight = 0;
 
   private state = 0;
   private nextIndex: number;
@@ -176,6 +201,7 @@ export class Runner {
   sent = 0;
   inFlight = 0;
   private stopped = false;
+  private stops = 0;
   private head: Exchange | null = null;
   private tail: Exchange | null = null;
   private readonly free: Exchange[] = [];
@@ -203,7 +229,9 @@ export class Runner {
     this.maxBody = c.maxBody;
     this.keepHeaders = c.keepHeaders;
     this.emit = c.emit;
-    this.drainNs = c.drainNs ?? 30e9;
+    this.drainNs = c.drainNs ?? DEFAULT_DRAIN_NS;
+    this.inFlightCap = c.inFlightCap && c.inFlightCap > 0 ? c.inFlightCap : Infinity;
+    this.first = c.first;
     this.metronome = c.pacer ? (c.metronome ?? null) : null;
     this.metronome?.attach(c.clock, this.pump);
     this.finished = new Promise((resolve) => (this.resolveDone = resolve));
@@ -222,15 +250,26 @@ export class Runner {
     }
   }
 
-  /** Stops scheduling; requests in flight get up to the timeout (or drainNs), then `finished` resolves. */
+  /**
+   * Stops scheduling; requests in flight get up to drainNs (and their timeout), then whatever is
+   * still in flight is recorded as interrupted and `finished` resolves. A second stop() (the user
+   * will not wait) records them as interrupted at once.
+   */
   stop(): void {
+    this.stops++;
     if (this.state === RUNNING || this.state === 0) {
       this.stopped = true;
       this.endSchedule();
-      if (this.isDraining() && this.inFlight > 0) {
-        const limit = this.timeoutNs > 0 ? this.timeoutNs + 1e9 : this.drainNs;
-        this.drainTimer = setTimeout(this.abandon, limit / 1e6);
-      }
+    }
+    // Also when the schedule had already ended by itself and its last requests were in flight.
+    if (!this.isDraining() || this.inFlight === 0) return;
+    if (this.stops === 1) {
+      const limit = this.timeoutNs > 0 ? Math.min(this.timeoutNs + 1e9, this.drainNs) : this.drainNs;
+      this.drainTimer = setTimeout(this.abandon, limit / 1e6);
+    } else {
+      if (this.drainTimer !== null) clearTimeout(this.drainTimer);
+      this.drainTimer = null;
+      this.abandon();
     }
   }
 
@@ -258,10 +297,18 @@ export class Runner {
       if (this.timer === null && this.endNs !== Infinity) this.armTimer(this.endNs, now);
       return;
     }
+    // Past the end of the schedule (and its grace) nothing more is sent, however far behind: a
+    // backlog is counted (overdue), never sent after -duration.
+    if (now >= this.endNs + END_GRACE_NS) return this.endSchedule();
     let off = this.nextOffset;
     let burst = 0;
     while (off <= now) {
       if (off >= this.endNs) return this.endSchedule();
+      // At the cap, the due request waits as a number: a completion (record -> schedulePump) sends it.
+      if (this.inFlight >= this.inFlightCap) {
+        if (this.endNs !== Infinity) this.armEndTimer(now);
+        return;
+      }
       if (++burst > MAX_BURST) {
         // Far behind (a stall): send the rest after the event loop has had a turn, so completions
         // free connections instead of every late request opening a new one. Lag is recorded.
@@ -298,6 +345,17 @@ export class Runner {
     this.timer = setTimeout(this.onTimer, Math.max(0, (atNs - nowNs) / 1e6));
   }
 
+  /** A plain timer for the end of the schedule's grace (the metronome only wakes for due requests). */
+  private armEndTimer(nowNs: number): void {
+    const at = this.endNs + END_GRACE_NS;
+    if (this.timer !== null) {
+      if (this.timerAt <= at) return;
+      clearTimeout(this.timer);
+    }
+    this.timerAt = at;
+    this.timer = setTimeout(this.onTimer, Math.max(0, (at - nowNs) / 1e6));
+  }
+
   private schedulePump(): void {
     if (!this.pumpQueued && this.state === RUNNING) {
       this.pumpQueued = true;
@@ -326,7 +384,7 @@ export class Runner {
     if (this.tail) this.tail.next = ex;
     else this.head = ex;
     this.tail = ex;
-    this.inFlight++;
+    if (++this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
     if (this.sweepTimer === null && this.timeoutNs > 0) this.armSweep(this.clock.nowNs());
   }
 
@@ -350,6 +408,7 @@ export class Runner {
     let text = '';
     if (err !== null) text = ex.timedOut ? TIMEOUT : errorText(err);
     else if (ex.redirectError !== '') text = ex.redirectError;
+    else if (ex.code < 200 || ex.code >= 400) text = statusError(ex.code); // as vegeta: "404 Not Found"
     this.record(ex, end, text);
     this.release(ex);
   }
@@ -483,6 +542,7 @@ export class Runner {
   private endSchedule(): void {
     if (this.state !== RUNNING && this.state !== 0) return;
     this.state = DRAINING;
+    this.overdue = this.countOverdue();
     this.metronome?.publish(Infinity);
     if (this.timer !== null) {
       clearTimeout(this.timer);
@@ -497,7 +557,17 @@ export class Runner {
     this.metronome?.publish(Infinity);
     for (const t of [this.timer, this.sweepTimer, this.drainTimer]) if (t !== null) clearTimeout(t);
     this.timer = this.sweepTimer = this.drainTimer = null;
-    this.resolveDone?.({ sent: this.sent, stopped: this.stopped });
+    this.resolveDone?.({ sent: this.sent, stopped: this.stopped, overdue: this.overdue, peakInFlight: this.peakInFlight });
+  }
+
+  /** This thread's requests due before now (and before the end) that were not sent. */
+  private countOverdue(): number {
+    if (this.pacer === null) return 0;
+    const due = countBefore(this.pacer, Math.min(this.clock.nowNs(), this.endNs));
+    if (!Number.isFinite(due)) return 0;
+    const mine = due > this.first ? Math.ceil((due - this.first) / this.stride) : 0;
+    const fired = (this.nextIndex - this.first) / this.stride;
+    return Math.max(0, mine - fired);
   }
 }
 

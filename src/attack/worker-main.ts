@@ -53,6 +53,8 @@ async function main(): Promise<void> {
         first: setup.index,
         stride: setup.stride,
         maxInFlight: setup.maxInFlight,
+        inFlightCap: setup.inFlightCap,
+        drainNs: setup.drainNs,
         name: setup.name,
         redirects: setup.redirects,
         maxBody: setup.maxBody,
@@ -81,7 +83,7 @@ async function main(): Promise<void> {
         const l = loop.stop();
         metronome?.stop();
         await plan.close();
-        post({ type: 'done', sent: s.sent, stopped: s.stopped, loop: l });
+        post({ type: 'done', sent: s.sent, stopped: s.stopped, overdue: s.overdue, peakInFlight: s.peakInFlight, loop: l });
         port.close();
       });
     } else if (m.type === 'stop') {

@@ -15,6 +15,8 @@ export interface WorkerSetup {
   durationNs: number;
   timeoutNs: number;
   maxInFlight: number;
+  inFlightCap: number;
+  drainNs: number;
   name: string;
   redirects: number;
   maxBody: number;
@@ -33,5 +35,5 @@ export type ToWorker = { type: 'start'; hrStart: bigint; epochStart: bigint } | 
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'batch'; chunk: Uint8Array | null; results: Result[] | null; metrics: MetricsWire | null; inFlight: number; sent: number }
-  | { type: 'done'; sent: number; stopped: boolean; loop: LoopStats }
+  | { type: 'done'; sent: number; stopped: boolean; overdue: number; peakInFlight: number; loop: LoopStats }
   | { type: 'fatal'; message: string };

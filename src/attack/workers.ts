@@ -6,6 +6,8 @@ import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol.js';
 export interface GroupSummary {
   sent: number;
   stopped: boolean;
+  overdue: number;
+  peakInFlight: number;
   loops: LoopStats[];
   /** One line per worker that died. */
   failures: string[];
@@ -24,6 +26,8 @@ export class WorkerGroup {
   private readonly failures: string[] = [];
   private readonly loops: LoopStats[] = [];
   private stopped = false;
+  private overdue = 0;
+  private peakInFlight = 0;
   private readyResolve!: () => void;
   private doneResolve!: (s: GroupSummary) => void;
   readonly ready: Promise<void>;
@@ -51,6 +55,8 @@ export class WorkerGroup {
             st.sent = m.sent;
             st.inFlight = 0;
             this.stopped ||= m.stopped;
+            this.overdue += m.overdue;
+            this.peakInFlight += m.peakInFlight;
             this.loops.push(m.loop);
             this.settle(i);
             break;
@@ -82,7 +88,7 @@ export class WorkerGroup {
     st.ready = true;
     this.checkReady();
     if (this.state.every((s) => s.done)) {
-      this.doneResolve({ sent: this.sent(), stopped: this.stopped, loops: this.loops, failures: this.failures });
+      this.doneResolve({ sent: this.sent(), stopped: this.stopped, overdue: this.overdue, peakInFlight: this.peakInFlight, loops: this.loops, failures: this.failures });
     }
   }
 

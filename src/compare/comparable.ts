@@ -44,6 +44,8 @@ export function comparabilityWarnings(a: RunData, b: RunData): string[] {
     const v = r.schedule ? generatorVerdict(r.schedule, r.meta ? [r.meta] : []) : null;
     if (v?.bottleneck) {
       out.push(`the generator fell behind in ${r.name}: ${v.reasons.join('; ')}; its tail is partly the generator's`);
+    } else if (v?.unknown) {
+      out.push(`${r.name}: ${v.unknown}, and it has no generator health record: whether its tail is partly the generator's is unknown`);
     }
     const h = r.meta?.health;
     if (h && h.ended && h.ended !== 'completed') out.push(`${r.name} did not run to the end (${h.ended})`);

@@ -28,6 +28,9 @@ import {
   type EventSummary,
   type GcFinding,
   type RunNumbers,
+  EPISODE_SHARE,
+  tailEpisode,
+  type TailEpisode,
 } from './findings.js';
 import { lookupTargets, measuredRun, profiledRun, warmUp } from './load.js';
 import { explainLines, explainStage, type StageExplanation } from './explain-step.js';
@@ -109,6 +112,7 @@ interface StageResult {
   gc: GcFinding | null;
   allocs: { culprit: Culprit | null; sentence: string } | null;
   block: { culprit: Culprit | null; waitNs: number; sentence: string } | null;
+  episode: TailEpisode | null;
 }
 
 export class DemoInterrupted extends RuntimeError {
@@ -234,7 +238,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<{ summary: DemoSu
       const numbers = runNumbers(stage.name, run.metrics);
       const events = eventSummary(run.events, run.metrics.duration + run.metrics.wait);
       const generator = generatorVerdict(run.metrics.schedule(), [{ info: run.info, health: run.health, events: run.events }]);
-      const result: StageResult = { stage, numbers, generator, file, events, explained, gc: null, allocs: null, block: null };
+      const result: StageResult = { stage, numbers, generator, file, events, explained, gc: null, allocs: null, block: null, episode: null };
       results.push(result);
       checkAbort();
 
@@ -333,6 +337,19 @@ export async function runDemo(opts: DemoOptions = {}): Promise<{ summary: DemoSu
     const cmpText = formatComparison(cmp);
     say(indent(cmpText));
     for (const w of cmp.warnings) say(`  warning: ${w}`);
+    // Is a p99 the steady state, or one bad stretch? (A 5 s run's p99 is its slowest 1%: 2 s of
+    // stall can hold all of it.)
+    loaded.forEach((l, k) => {
+      const r = results[k]!;
+      if (l.sample) r.episode = tailEpisode(l.sample, r.numbers.p99);
+      const e = r.episode;
+      if (e && e.share >= EPISODE_SHARE) {
+        say(
+          `  -> Note: ${(100 * e.share).toFixed(0)}% of the ${r.stage.name} run's slowest 1% fell within one ${formatDuration(e.windowNs)} stretch ` +
+            `(from ${formatDuration(Math.round(e.startNs / 1e6) * 1e6)} in): its p99 rests on that episode, not on the steady state; a longer -duration measures the steady state.`,
+        );
+      }
+    });
     await writeFile(join(outDir, 'compare.txt'), cmpText);
     summary.files.compare = 'compare.txt';
     for (const c of cmp.comparisons) {
@@ -412,6 +429,7 @@ function finish(summary: DemoSummary, results: StageResult[], say: (s?: string) 
         file: `${STAGES.indexOf(r.stage) + 1}-${r.stage.name}.bin`,
         rate: summary.rate,
         gcFraction: r.gc && Number.isFinite(r.gc.gcFraction) ? Math.round(r.gc.gcFraction * 1000) / 1000 : null,
+        tailEpisode: r.episode ? { share: Math.round(r.episode.share * 1000) / 1000, startS: r.episode.startNs / 1e9, windowS: r.episode.windowNs / 1e9 } : null,
         gcPauses: r.events.gcPauses,
         gcPauseLongestMs: Math.round(r.events.gcLongestNs / 1e3) / 1e3,
         lockWaitMs: r.block ? Math.round(r.block.waitNs / 1e3) / 1e3 : null,
@@ -469,7 +487,12 @@ function finish(summary: DemoSummary, results: StageResult[], say: (s?: string) 
       pool.block?.culprit?.expected && pool.numbers.p99 > fixed.numbers.p99
         ? `, then the lock they had been hiding (p99 ${ms(pool.numbers.p99)} with the pool alone, ${ms(fixed.numbers.p99)} with the RWMutex too)`
         : ', then the lock';
-    say(`  In order: ${first}${second}. From the broken service to the fixed one, p99 went from ${ms(broken.numbers.p99)} to ${ms(fixed.numbers.p99)} (${f.toFixed(1)}x) at ${summary.rate} req/s.`);
+    const e = broken.episode;
+    const episode =
+      e && e.share >= EPISODE_SHARE
+        ? ` The broken p99 rests on one episode: ${(100 * e.share).toFixed(0)}% of its slowest 1% fell within ${formatDuration(e.windowNs)}.`
+        : '';
+    say(`  In order: ${first}${second}. From the broken service to the fixed one, p99 went from ${ms(broken.numbers.p99)} to ${ms(fixed.numbers.p99)} (${f.toFixed(1)}x) at ${summary.rate} req/s.${episode}`);
   }
 }
 

@@ -3,6 +3,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { formatValue, labelTotals, runtimeShare, sampleTypeInfo, topFunction } from '../profile/index.js';
 import { int64, str } from '../profile/parse.js';
 import type { RunEvent } from '../results/result.js';
+import type { BlockSample } from '../compare/sample.js';
 
 /**
  * What the demo says about causes, computed from what it measured and nothing else. Each function
@@ -294,4 +295,51 @@ export function improvement(before: RunNumbers, after: RunNumbers): { factor: nu
   const dir = factor >= 1 ? `${times(factor)} lower` : `${times(1 / factor)} HIGHER`;
   const sentence = `p99 ${ms(before.p99)} -> ${ms(after.p99)} (${dir}); p50 ${ms(before.p50)} -> ${ms(after.p50)}, mean ${ms(before.mean)} -> ${ms(after.mean)}, max ${ms(before.max)} -> ${ms(after.max)}.`;
   return { factor, sentence };
+}
+
+/** A run's slow requests bunched in one stretch of time: the headline rests on that episode. */
+export interface TailEpisode {
+  /** Share of the requests at or above the threshold that fell within the densest window. */
+  share: number;
+  /** Where that window starts, ns from the run's first request, and its width. */
+  startNs: number;
+  windowNs: number;
+  /** Requests at or above the threshold. */
+  slow: number;
+}
+
+/** From this share of its slow requests in one window, a run's tail is one episode, not a steady state. */
+export const EPISODE_SHARE = 0.5;
+
+/**
+ * Where the requests at or above `thresholdNs` (the run's p99) fell in time, from the per-block
+ * sample compare builds (blocks of ~100 ms of intended send time; a constant-rate run has no empty
+ * blocks, so block k starts k blocks after the first request). Returns the densest `windowNs`
+ * window, or null when there are no slow requests.
+ */
+export function tailEpisode(sample: BlockSample, thresholdNs: number, windowNs = 2e9): TailEpisode | null {
+  const blocks = sample.n.length;
+  const slow = new Float64Array(blocks);
+  let total = 0;
+  for (let j = 0; j < sample.values.length; j++) {
+    if (sample.values[j]! < thresholdNs) continue;
+    for (let e = sample.colStart[j]!; e < sample.colStart[j + 1]!; e++) {
+      slow[sample.entryBlock[e]!]! += sample.entryCount[e]!;
+      total += sample.entryCount[e]!;
+    }
+  }
+  if (total === 0) return null;
+  const w = Math.max(1, Math.round(windowNs / sample.blockNs));
+  let sum = 0;
+  let best = 0;
+  let bestStart = 0;
+  for (let k = 0; k < blocks; k++) {
+    sum += slow[k]!;
+    if (k >= w) sum -= slow[k - w]!;
+    if (sum > best) {
+      best = sum;
+      bestStart = Math.max(0, k - w + 1);
+    }
+  }
+  return { share: best / total, startNs: bestStart * sample.blockNs, windowNs: w * sample.blockNs, slow: total };
 }

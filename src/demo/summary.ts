@@ -26,6 +26,12 @@ export interface SummaryRun {
   max: number;
   /** GC share of the CPU profile under the same load (null if none was captured). */
   gcFraction: number | null;
+  /**
+   * Where the requests at or above this run's p99 fell in time: the share of them in the densest
+   * window (s from the first request). A share of half or more means the p99 rests on that one
+   * episode, not on the steady state (null: not computed).
+   */
+  tailEpisode: { share: number; startS: number; windowS: number } | null;
   /** The agent's GC pauses during the measured run. */
   gcPauses: number;
   gcPauseLongestMs: number;

@@ -1,6 +1,9 @@
 import { UsageError } from '../errors.js';
 import { parseDuration, formatDuration } from '../units/duration.js';
 
+/** The fastest schedule a pacer can express: one request per nanosecond. */
+export const MAX_RATE = 1e9;
+
 /**
  * Parses a rate as vegeta writes one: "500" (per second), "500/1s", "30000/1m", "1/500ms",
  * "10/s" (a bare unit means 1 of it). "0" and "infinity" (or "max") mean max mode: no schedule,
@@ -25,6 +28,9 @@ export function parseRate(text: string, what = 'rate'): number {
   const perSec = (n * 1e9) / perNs;
   if (perSec === 0) return 0;
   if (!Number.isFinite(perSec)) throw new UsageError(`invalid ${what} "${text}"`);
+  if (perSec > MAX_RATE) {
+    throw new UsageError(`${what} "${text}" is more than one request per nanosecond, the schedule's grain (at most ${MAX_RATE}/1s)`);
+  }
   return perSec;
 }
 

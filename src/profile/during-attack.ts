@@ -102,8 +102,8 @@ export async function attackEvents(url: string, server: ServerInfo | null, since
 }
 
 /** One line about the GC pauses and event-loop stalls the agent saw between two instants. */
-export async function describeWindowEvents(url: string, since: bigint, until: bigint, token?: string): Promise<string> {
-  const events = await fetchAgentEvents(url, since, until, token);
+export async function describeWindowEvents(url: string, since: bigint, until: bigint, token?: string, opts: { timeoutMs?: number } = {}): Promise<string> {
+  const events = await fetchAgentEvents(url, since, until, token, opts);
   return summarizeEvents(events);
 }
 

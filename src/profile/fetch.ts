@@ -163,7 +163,7 @@ export interface ServerInfo {
  */
 export async function probeServer(url: string, opts: HttpOptions = {}): Promise<ServerInfo> {
   const base = pprofBase(url);
-  const res = await httpGet(base, { ...opts, timeoutMs: Math.min(opts.timeoutMs ?? 10_000, 10_000) });
+  const res = await httpGet(base, { ...opts, timeoutMs: opts.timeoutMs ?? 10_000 });
   if (res.status !== 200) {
     const err = statusError(res, 'pprof index');
     throw new RuntimeError(err.message.replace(/\(not a pprof endpoint\?\)/, '(not a pprof endpoint)'));

@@ -32,13 +32,19 @@ export interface GeneratorVerdict {
    * held, while the generator itself had time to spare: a note, not a warning.
    */
   waitedForConnections: string | null;
+  /**
+   * Set when requests left late but the results carry no generator health (the file was cut off
+   * or the attack killed before its end record): nobody can tell whose fault the lateness was.
+   */
+  unknown: string | null;
 }
 
 /**
  * Who is to blame for late sends? Late sends alone do not say: a generator short of CPU and a
  * target that holds every connection both delay them. The generator's own event-loop delay and CPU
- * (GeneratorHealth, written by `attack`) tell them apart; without them (vegeta files, old runs)
- * late sends are blamed on the generator, the cautious reading.
+ * (GeneratorHealth, written by `attack` at the end of its results) tell them apart; without them
+ * (a file cut off or an attack killed before its end record) the culprit is unknown, and said so.
+ * (vegeta files record no send lag at all, so they never get here.)
  */
 export function generatorVerdict(s: ScheduleSummary, meta: RunMeta[] = []): GeneratorVerdict {
   const reasons: string[] = [];
@@ -61,11 +67,13 @@ export function generatorVerdict(s: ScheduleSummary, meta: RunMeta[] = []): Gene
     if (s.p99 > GENERATOR_LAG_P99_LIMIT_NS) late.push(`p99 send lag was ${dur(s.p99)}`);
   }
   let waitedForConnections: string | null = null;
+  let unknown: string | null = null;
   if (late.length > 0) {
-    if (reasons.length > 0 || healths.length === 0) reasons.unshift(...late);
+    if (reasons.length > 0) reasons.unshift(...late);
+    else if (healths.length === 0) unknown = late.join('; ');
     else waitedForConnections = late.join('; ');
   }
-  return { bottleneck: reasons.length > 0, reasons, waitedForConnections };
+  return { bottleneck: reasons.length > 0, reasons, waitedForConnections, unknown };
 }
 
 /** What a report needs to know about where its results came from. */
@@ -93,22 +101,51 @@ export function reportWarnings(m: Metrics, meta: RunMeta[] = [], sources: Source
         'Latencies still count from the scheduled send times, but the target got less load than asked; ' +
         'lower -rate, add workers or use a bigger machine.',
     );
-  } else if (v.waitedForConnections) {
+  } else if (v.waitedForConnections && !meta.some((x) => (x.health?.overdue ?? 0) > 0)) {
+    // (With requests overdue, the warning below explains the late sends: they waited for room under the cap.)
     out.push(
       `Note: ${v.waitedForConnections}, while the generator's own event loop and CPU had headroom: requests ` +
         'waited for connections the target still held, or for the generator to wake up on time. Latencies count ' +
-        'from the scheduled send times either way; raising -max-connections helps only in the first case.',
+        `from the scheduled send times either way${maxConnectionsHint(meta)}.`,
+    );
+  } else if (v.unknown) {
+    out.push(
+      `Note: ${v.unknown}; whether the generator or the target held them up is unknown: the results carry no ` +
+        "generator health record (the file was cut off, or the attack killed before writing it). Latencies count " +
+        'from the scheduled send times either way.',
     );
   }
   for (const x of meta) {
     const h = x.health;
+    const overdue = h?.overdue ?? 0;
+    if (h && overdue > 0) {
+      const cap = h.inFlightCap ? ` (${h.inFlightCap} at once, the -max-in-flight cap)` : '';
+      out.push(
+        `Warning: ${overdue} request${overdue === 1 ? ' was' : 's were'} due but never sent: the generator had as many ` +
+          `requests in flight as it may${cap} and counted the ones beyond instead of queueing them. The target got ` +
+          'less load than asked (the latencies of the requests sent still count from their scheduled times): lower ' +
+          '-rate, or raise -max-in-flight if the generator and the target can take more.',
+      );
+    }
+  }
+  for (const x of meta) {
+    const h = x.health;
     if (h && h.ended !== 'completed' && h.ended !== '') {
-      const unsent = h.unsent > 0 ? `; ${h.unsent} scheduled request${h.unsent === 1 ? ' was' : 's were'} never sent` : '';
+      const notDue = h.unsent - (h.overdue ?? 0);
+      const unsent = notDue > 0 ? `; ${notDue} scheduled request${notDue === 1 ? ' was' : 's were'} never sent` : '';
       out.push(`Note: the run ended early (${h.ended})${unsent}.`);
     }
   }
   out.push(...truncationNotes(sources));
   return out;
+}
+
+/** What -max-connections can do about requests that waited for connections. */
+function maxConnectionsHint(meta: RunMeta[]): string {
+  const caps = meta.flatMap((x) => (x.info && x.info.maxConnections !== undefined ? [x.info.maxConnections] : []));
+  if (caps.length === 0) return '';
+  if (caps.every((c) => c === 0)) return ' (-max-connections is already unlimited: more connections would not have helped)';
+  return '; raising -max-connections helps only in the first case';
 }
 
 /** One note per input that was cut off. */

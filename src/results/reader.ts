@@ -167,13 +167,20 @@ class Peekable implements AsyncIterable<Buffer> {
   }
 }
 
-/** A gzip stream that ends early is a truncated input, not a failure. */
-class TruncatedGzip extends Error {}
+/**
+ * A gzip stream that ends early is a truncated input, not a failure, once results were read; one
+ * that ends before its format could even be told is a failure, and says why.
+ */
+class TruncatedGzip extends RuntimeError {
+  constructor(name: string) {
+    super(`${name}: truncated gzip data (the compressed stream ends before the first result)`);
+  }
+}
 
 function readProblem(name: string, e: unknown): Error {
   const err = e as NodeJS.ErrnoException;
-  if (err instanceof RuntimeError || err instanceof TruncatedGzip) return err;
-  if (err?.code === 'Z_BUF_ERROR') return new TruncatedGzip();
+  if (err instanceof RuntimeError) return err;
+  if (err?.code === 'Z_BUF_ERROR') return new TruncatedGzip(name);
   if (typeof err?.code === 'string' && err.code.startsWith('Z_')) {
     return new RuntimeError(`${name}: corrupt gzip data (${err.message})`);
   }

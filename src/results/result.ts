@@ -61,6 +61,8 @@ export interface RunInfo {
   targetCount: number;
   workers: number;
   connections: number;
+  /** The cap on connections per host (0 = unlimited); absent in files written before it was recorded. */
+  maxConnections?: number;
   /** Wall clock at the start of the schedule, ns since epoch. */
   startedAt: bigint;
   /** tailprobe version that wrote the file. */
@@ -83,8 +85,20 @@ export interface GeneratorHealth {
   /** Event-loop delay of the generator, ns (max over workers). */
   eventLoopP99: number;
   eventLoopMax: number;
-  /** Requests the pacer scheduled but never sent because the run was stopped. */
+  /**
+   * Requests the pacer scheduled before -duration that were never sent: the run was stopped, or
+   * they were still overdue when the schedule ended (see `overdue`). Open-ended runs: `overdue`.
+   */
   unsent: number;
+  /**
+   * Of those, requests that were already due when the schedule ended (or was stopped): the
+   * generator had `inFlightCap` requests in flight and counted them instead of queueing them.
+   * Absent in files written before it existed.
+   */
+  overdue?: number;
+  /** Paced runs: the cap on requests in flight (all workers), and the most there were at once (sum of the workers' peaks). */
+  inFlightCap?: number;
+  peakInFlight?: number;
   /** Why the run ended: "completed", "interrupted" (SIGINT/SIGTERM), "error: ...". */
   ended: string;
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { UsageError, at } from '../errors.js';
+import { UsageError, at, quote } from '../errors.js';
 import type { Target, TargetFormat } from './target.js';
 
 /**
@@ -33,7 +33,7 @@ const METHOD = /^[A-Z][A-Z0-9!#$%&'*+.^_`|~-]*$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export function checkMethod(method: string, file: string, line: number | undefined): void {
-  if (!METHOD.test(method)) throw new UsageError(at(file, line, `invalid method "${method}"`));
+  if (!METHOD.test(method)) throw new UsageError(at(file, line, `invalid method ${quote(method)}`));
 }
 
 /** An absolute http(s) URL with a host; anything else is refused up front, not at request time. */
@@ -45,7 +45,7 @@ export function checkUrl(url: string, file: string, line: number | undefined): v
     u = null;
   }
   if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.hostname === '' || !/^https?:\/\//i.test(url)) {
-    throw new UsageError(at(file, line, `invalid URL "${url}"`));
+    throw new UsageError(at(file, line, `invalid URL ${quote(url)}`));
   }
 }
 
@@ -65,8 +65,8 @@ function parseHttp(text: string, name: string, file: string | undefined): Target
     if (cur === null) {
       const sp = line.search(/\s/);
       if (sp < 0) {
-        if (/^https?:\/\//i.test(line)) throw new UsageError(at(name, lineNo, `missing method before "${line}" (want "GET ${line}")`));
-        throw new UsageError(at(name, lineNo, `invalid target "${line}" (want "METHOD URL")`));
+        if (/^https?:\/\//i.test(line)) throw new UsageError(at(name, lineNo, `missing method before ${quote(line)} (want ${quote(`GET ${line}`)})`));
+        throw new UsageError(at(name, lineNo, `invalid target ${quote(line)} (want "METHOD URL")`));
       }
       const method = line.slice(0, sp);
       const url = line.slice(sp).trim();
@@ -85,14 +85,14 @@ function parseHttp(text: string, name: string, file: string | undefined): Target
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-        throw new UsageError(at(name, lineNo, `cannot read body file "${path}": ${why}`));
+        throw new UsageError(at(name, lineNo, `cannot read body file ${quote(path)}: ${why}`));
       }
       continue;
     }
     const colon = line.indexOf(':');
     const hname = colon > 0 ? line.slice(0, colon).trim() : '';
     if (colon <= 0 || !HEADER_NAME.test(hname)) {
-      throw new UsageError(at(name, lineNo, `invalid header "${line}" (want "Name: value")`));
+      throw new UsageError(at(name, lineNo, `invalid header ${quote(line)} (want "Name: value")`));
     }
     const value = line.slice(colon + 1).trim();
     (cur.headers[hname] ??= []).push(value);
@@ -111,7 +111,7 @@ function parseJson(text: string, name: string): Target[] {
     try {
       obj = JSON.parse(line);
     } catch (err) {
-      throw new UsageError(at(name, lineNo, `invalid JSON target: ${(err as Error).message}`));
+      throw new UsageError(at(name, lineNo, `invalid JSON target: ${(err as Error).message.length > 200 ? quote((err as Error).message, 200) : (err as Error).message}`));
     }
     if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
       throw new UsageError(at(name, lineNo, 'invalid JSON target: want an object'));
@@ -137,7 +137,7 @@ function parseJson(text: string, name: string): Target[] {
       for (const [k, v] of Object.entries(o.header as Record<string, unknown>)) {
         const values = typeof v === 'string' ? [v] : v;
         if (!HEADER_NAME.test(k) || !Array.isArray(values) || values.some((x) => typeof x !== 'string')) {
-          throw new UsageError(at(name, lineNo, `invalid JSON target: header "${k}" must be an array of strings`));
+          throw new UsageError(at(name, lineNo, `invalid JSON target: header ${quote(k)} must be an array of strings`));
         }
         headers[k] = [...(values as string[])];
       }
@@ -151,6 +151,6 @@ function parseJson(text: string, name: string): Target[] {
 export function parseHeaderFlag(text: string): [string, string] {
   const colon = text.indexOf(':');
   const name = colon > 0 ? text.slice(0, colon).trim() : '';
-  if (colon <= 0 || !HEADER_NAME.test(name)) throw new UsageError(`invalid header "${text}" (want "Name: value")`);
+  if (colon <= 0 || !HEADER_NAME.test(name)) throw new UsageError(`invalid header ${quote(text)} (want "Name: value")`);
   return [name, text.slice(colon + 1).trim()];
 }

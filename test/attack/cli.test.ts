@@ -127,7 +127,6 @@ test('bad flags and values: one line, exit 2, nothing sent', { timeout: 60_000 }
     [['-nope'], /^tailprobe: attack: unknown flag -nope/],
     [['-header=bad', '-duration=1s'], /^tailprobe: invalid header "bad"/],
     [['-targets=/nonexistent/t.txt', '-duration=1s'], /^tailprobe: \/nonexistent\/t.txt: no such file\n$/],
-    [['-output=/nonexistent/dir/o.bin', '-duration=1s'], /^tailprobe: attack: cannot write -output/],
   ];
   for (const [flags, re] of cases) {
     const args = flags.some((f) => f.startsWith('-targets')) ? ['attack', ...flags] : ['attack', `-targets=${targets}`, ...flags];
@@ -137,6 +136,10 @@ test('bad flags and values: one line, exit 2, nothing sent', { timeout: 60_000 }
     assert.equal(r.stderr.trim().split('\n').length, 1, `one line for ${flags.join(' ')}: ${r.stderr}`);
     assert.equal(r.stdout.length, 0);
   }
+  // Not a usage error: the output cannot be opened (one line, status 1, as every command's output).
+  const o = await runCli(['attack', `-targets=${targets}`, '-output=/nonexistent/dir/o.bin', '-duration=1s'], { timeoutMs: 20_000 });
+  assert.equal(o.code, 1, o.stderr);
+  assert.equal(o.stderr, 'tailprobe: attack: cannot write /nonexistent/dir/o.bin: no such file or directory (ENOENT)\n');
 });
 
 test('--help lists every flag with its default', async () => {

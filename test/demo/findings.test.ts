@@ -10,8 +10,10 @@ import {
   lockCulprit,
   runNumbers,
   tailShape,
+  tailEpisode,
   type RunNumbers,
 } from '../../src/demo/findings.js';
+import { SampleBuilder } from '../../src/compare/sample.js';
 import { niceRate } from '../../src/demo/calibrate.js';
 import { parseReadyLine } from '../../src/demo/service.js';
 
@@ -166,4 +168,24 @@ test('rates are rounded as people write them; the ready line', () => {
     entries: '5',
   });
   assert.equal(parseReadyLine('something else'), null);
+});
+
+test('tailEpisode: slow requests bunched in one 2 s stretch are an episode; spread out, they are not', () => {
+  // 20 s at 100 req/s; 1% of the requests are 500 ms, the rest 2 ms.
+  const run = (slowAt: (i: number) => boolean) => {
+    const b = new SampleBuilder();
+    for (let i = 0; i < 2000; i++) {
+      b.add({ attack: '', seq: i, code: 200, timestamp: 1_700_000_000_000_000_000n + BigInt(i * 10e6), latency: slowAt(i) ? 500e6 : 2e6,
+        sendLag: 0, bytesOut: 0, bytesIn: 0, error: '', body: null, method: 'GET', url: 'http://x/', headers: null });
+    }
+    return tailEpisode(b.build(), 400e6, 2e9)!;
+  };
+  const bunched = run((i) => i >= 1000 && i < 1020); // all 20 within 0.2 s, 10 s in
+  assert.equal(bunched.slow, 20);
+  assert.equal(bunched.share, 1);
+  assert.ok(bunched.startNs <= 10e9 && bunched.startNs + bunched.windowNs >= 10.2e9, `window ${bunched.startNs}+${bunched.windowNs}`);
+  const spread = run((i) => i % 100 === 0); // one a second
+  assert.equal(spread.slow, 20);
+  assert.ok(spread.share <= 0.15, `spread share ${spread.share}`);
+  assert.equal(tailEpisode(new SampleBuilder().build(), 1e6), null);
 });

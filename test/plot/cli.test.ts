@@ -118,7 +118,7 @@ test('bad input: one line and the right exit code', async () => {
 
   const out = await runCli(['plot', '-o', join(dir, 'no', 'such', 'dir.html')], { input: [...syntheticBatches({ count: 10, rate: 10 })].flat().map(encodeJsonResult).join('') });
   assert.equal(out.code, 1);
-  assert.match(out.stderr, /^tailprobe: .*dir\.html: cannot write \(ENOENT\)\n$/);
+  assert.match(out.stderr, /^tailprobe: plot: cannot write .*dir\.html: no such file or directory \(ENOENT\)\n$/);
 });
 
 test('sweep files are read tolerantly', () => {

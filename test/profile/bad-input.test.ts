@@ -137,6 +137,18 @@ describe('profile: bad input is one clear line', () => {
     }
   });
 
+  it('a service that hangs even its index: the probe waits -timeout, not a fixed 10 s', async () => {
+    const s = await listen(() => {
+      /* hang */
+    });
+    try {
+      const r = await profile(s.url, '-timeout=300ms');
+      assertOneLine(r, /debug\/pprof\/: no response within 300ms \(timeout\)/);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('nothing listening', async () => {
     const s = await listen(() => {});
     const url = s.url;

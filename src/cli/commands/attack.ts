@@ -1,6 +1,7 @@
-import { openSync, readFileSync, createWriteStream } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { attack, type AttackOptions, type AttackPlugin, defaultWorkers, formatProgress, resolveOptions } from '../../attack/index.js';
 import { UsageError } from '../../errors.js';
+import { formatDuration } from '../../units/duration.js';
 import { constantPacer, linearPacer, parseRate, sinePacer, type BuiltinPacer } from '../../pacer/index.js';
 import { createResultWriter, parseResultFormat } from '../../results/index.js';
 import { parseHeaderFlag, readTargets, type Target } from '../../targets/index.js';
@@ -10,6 +11,7 @@ import { isExtensionRun, type AttackExtension, type ExtensionRun } from '../atta
 import { EXPLAIN_ATTACK_EXTENSION } from '../explain-flags.js';
 import { SLO_ATTACK_EXTENSION } from '../slo-flags.js';
 import { PROFILE_ATTACK_EXTENSION } from '../profile-flags.js';
+import { openOutput } from '../output.js';
 
 export const ATTACK_EXTENSIONS: AttackExtension[] = [SLO_ATTACK_EXTENSION, PROFILE_ATTACK_EXTENSION, EXPLAIN_ATTACK_EXTENSION];
 
@@ -26,6 +28,8 @@ const FLAGS: FlagSpec[] = [
   { name: 'name', type: 'string', help: 'Attack name, stored in every result' },
   { name: 'connections', type: 'int', default: 10, help: 'Connections per target host opened before the start; in max mode, connections kept busy' },
   { name: 'max-connections', type: 'int', default: 0, help: 'Max connections per target host [0 = unlimited, as an open model needs]' },
+  { name: 'max-in-flight', type: 'int', default: 0, help: 'Most requests in flight at once; one due beyond it is counted as never sent, not queued [0 = from the open-file limit, at most 20000]' },
+  { name: 'drain', type: 'duration', default: '5s', help: 'After Ctrl-C, how long requests in flight may still take before they are recorded as interrupted' },
   { name: 'workers', type: 'int', default: 0, help: 'Worker threads sharing the schedule [0 = half the cores, at most one per 5000 req/s]' },
   { name: 'keepalive', type: 'bool', default: true, help: 'Reuse connections (-keepalive=false closes each after one request)' },
   { name: 'traceparent', type: 'bool', default: true, help: 'Send a W3C traceparent header with every request (trace id = attack id + seq; a target\'s own is kept)' },
@@ -91,6 +95,7 @@ export const command: Command = {
     const live = !args.bool('quiet') && stderr.isTTY === true;
     const perSec = pacer ? pacer.rateAt(0) : null;
     const stop = new AbortController();
+    const abandon = new AbortController();
     const base: Partial<AttackOptions> & { targets: Target[] } = {
       targets,
       pacer,
@@ -98,6 +103,8 @@ export const command: Command = {
       timeoutNs: args.number('timeout'),
       connections: args.number('connections'),
       maxConnections: args.number('max-connections'),
+      maxInFlight: args.number('max-in-flight'),
+      drainNs: args.number('drain'),
       workers: args.number('workers') || defaultWorkers(perSec),
       keepalive: args.bool('keepalive'),
       traceparent: args.bool('traceparent'),
@@ -112,31 +119,38 @@ export const command: Command = {
       name: args.string('name'),
       headers,
       signal: stop.signal,
+      abandonSignal: abandon.signal,
     };
     resolveOptions(base); // every usage error before the output file is touched
 
-    const outPath = args.string('output');
-    const toStdout = outPath === '' || outPath === 'stdout' || outPath === '-';
-    let out: NodeJS.WritableStream = io.stdout;
-    if (!toStdout) {
-      let fd: number;
-      try {
-        fd = openSync(outPath, 'w');
-      } catch (err) {
-        throw new UsageError(`attack: cannot write -output "${outPath}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-      }
-      out = createWriteStream('', { fd });
-    }
-    const writer = createResultWriter(out, format);
+    const output = await openOutput('attack', args.string('output'), io);
+    const out = output.stream;
+    const writer = createResultWriter(out, format, { end: output.isFile });
+    // Nothing measured can be saved any more: stop the attack (the error is reported at the end).
+    output.onFailure(() => {
+      stop.abort();
+      abandon.abort();
+    });
 
     let signals = 0;
     const onSignal = () => {
       signals++;
-      if (signals === 1) stop.abort();
-      else {
-        // Second interrupt: the user will not wait for the in-flight requests. Keep what was
-        // received: hand the buffered results to the stream and exit once it has written them
-        // (at most a second later), since exiting at once drops whatever is still queued in it.
+      const eol = live ? '\r\x1b[K' : '';
+      if (signals === 1) {
+        // Say what the wait is for: a hanging target holds its requests up to -drain.
+        stderr.write(`${eol}tailprobe: attack: stopping: waiting up to ${formatDuration(base.drainNs!)} for the requests in flight (interrupt again to stop now)\n`);
+        stop.abort();
+      } else if (signals === 2) {
+        // Second interrupt: the user will not wait. What is still in flight is recorded as
+        // interrupted now, and the run ends as usual (health record, flush).
+        stderr.write(`${eol}tailprobe: attack: stopping now: requests still in flight are recorded as interrupted\n`);
+        abandon.abort();
+        // If even that does not end the run soon, keep what was received and exit.
+        setTimeout(() => {
+          writer.flush();
+          exitOnceWritten(out, 130);
+        }, 2000).unref();
+      } else {
         writer.flush();
         exitOnceWritten(out, 130);
       }
@@ -160,9 +174,12 @@ export const command: Command = {
       }
       const events = out.meta[0]!.events;
       writer.writeMeta({ health: out.health, ...(events.length ? { events } : {}) });
-      await writer.close();
+      await writer.close().catch((err) => {
+        throw output.failure() ?? err;
+      });
+      await output.close();
       for (const o of out.outcomes) for (const m of o.messages ?? []) stderr.write(`${m}\n`);
-      for (const a of afterResults) for (const line of await a.afterResults(toStdout ? null : outPath)) stderr.write(`${line}\n`);
+      for (const a of afterResults) for (const line of await a.afterResults(output.isFile ? args.string('output') : null)) stderr.write(`${line}\n`);
       for (const f of out.failures) stderr.write(`tailprobe: attack: ${f}\n`);
       if (out.metrics.requests === 0 && !stop.signal.aborted) {
         stderr.write('tailprobe: attack: no requests were sent\n');

@@ -1,6 +1,7 @@
 import { UsageError } from '../../errors.js';
 import { compareRuns, comparisonJson, formatComparison, loadRun, parseFailOn, type RunData } from '../../compare/index.js';
 import type { Command } from '../command.js';
+import { openOutput } from '../output.js';
 
 /** `tailprobe compare`: a thin shell over loadRun + compareRuns (src/compare). */
 export const command: Command = {
@@ -58,7 +59,9 @@ export const command: Command = {
       failOn,
     });
     for (const w of res.warnings) io.stderr.write(`tailprobe: compare: warning: ${w}\n`);
-    io.stdout.write(args.bool('json') ? `${JSON.stringify(comparisonJson(res), null, 2)}\n` : formatComparison(res));
+    const out = await openOutput('compare', 'stdout', io);
+    out.stream.write(args.bool('json') ? `${JSON.stringify(comparisonJson(res), null, 2)}\n` : formatComparison(res));
+    await out.close();
     return res.failed ? 1 : 0;
   },
 };

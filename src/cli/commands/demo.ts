@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { UsageError } from '../../errors.js';
+import { EXIT_SLO_FAILED, UsageError } from '../../errors.js';
 import { runDemo } from '../../demo/index.js';
 import type { Command } from '../command.js';
 
@@ -66,7 +66,14 @@ export const command: Command = {
         log: (line) => io.stdout.write(`${line}\n`),
         status: live ? (line) => stderr.write(line === null ? '\r\x1b[K' : `\r${line.slice(0, 160)}\x1b[K`) : undefined,
       });
-      return summary.status === 'interrupted' ? 130 : 0;
+      if (summary.status === 'interrupted') return 130;
+      // The story's claims are a gate: a run that does not show them all does not pass quietly.
+      const failed = summary.checks.filter((c) => !c.pass).length;
+      if (failed > 0) {
+        stderr.write(`tailprobe: demo: ${failed} of ${summary.checks.length} checks did not hold on this machine (NOT SHOWN above): exit status ${EXIT_SLO_FAILED}\n`);
+        return EXIT_SLO_FAILED;
+      }
+      return 0;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

@@ -1,5 +1,4 @@
-import { createWriteStream } from 'node:fs';
-import { RuntimeError } from '../../errors.js';
+import { openOutput } from '../output.js';
 import { encodeResults } from '../../results/convert.js';
 import { parseResultFormat } from '../../results/formats.js';
 import { truncationNotes } from '../../report/health.js';
@@ -29,17 +28,16 @@ export const command: Command = {
   async run(args, io) {
     const to = parseResultFormat(args.string('to'), 'to', 'encode');
     const outPath = args.string('output');
-    const toFile = outPath !== 'stdout' && outPath !== '-';
-    let out: NodeJS.WritableStream = io.stdout;
-    if (toFile) {
-      const file = createWriteStream(outPath);
-      await new Promise<void>((resolve, reject) => {
-        file.once('open', () => resolve());
-        file.once('error', (e: NodeJS.ErrnoException) => reject(new RuntimeError(`${outPath}: cannot write (${e.code ?? e.message})`)));
-      });
-      out = file;
+    const output = await openOutput('encode', outPath, io);
+    let sources;
+    try {
+      sources = await encodeResults(args.positionals, output.stream, to, { stdin: io.stdin, end: false });
+    } catch (err) {
+      // A write failure is the output's one line (the writer rethrows the raw stream error).
+      await output.close().catch(() => {});
+      throw output.failure() ?? err;
     }
-    const sources = await encodeResults(args.positionals, out, to, { stdin: io.stdin, end: toFile });
+    await output.close();
     for (const note of truncationNotes(sources)) io.stderr.write(`tailprobe: ${note}\n`);
     return 0;
   },

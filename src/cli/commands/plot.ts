@@ -1,5 +1,5 @@
-import { writeFile } from 'node:fs/promises';
-import { RuntimeError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
+import { openOutput } from '../output.js';
 import { plotHtml } from '../../plot/plot.js';
 import type { Command } from '../command.js';
 
@@ -49,14 +49,9 @@ export const command: Command = {
       columns: args.number('columns'),
       yScale: y,
     });
-    const out = args.string('output');
-    if (out === 'stdout' || out === '-') {
-      io.stdout.write(html);
-    } else {
-      await writeFile(out, html).catch((e: NodeJS.ErrnoException) => {
-        throw new RuntimeError(`${out}: cannot write (${e.code ?? e.message})`);
-      });
-    }
+    const output = await openOutput('plot', args.string('output'), io);
+    output.stream.write(html);
+    await output.close();
     return 0;
   },
 };

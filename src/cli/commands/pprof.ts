@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Profile } from 'pprof-format';
 import { RuntimeError, UsageError } from '../../errors.js';
@@ -7,7 +7,8 @@ import { flameGraphHtml } from '../../profile/flame.js';
 import { parseProfile } from '../../profile/parse.js';
 import { headline, profileKind } from '../../profile/summary.js';
 import { sampleTypeInfo, topTable } from '../../profile/top.js';
-import type { Command } from '../command.js';
+import type { CliIO, Command } from '../command.js';
+import { openOutput } from '../output.js';
 
 const SUBCOMMANDS = ['top', 'flame', 'convert'] as const;
 
@@ -30,10 +31,10 @@ function kindFromName(path: string, p: Profile): ReturnType<typeof profileKind> 
   return k;
 }
 
-async function writeOut(path: string, data: string | Uint8Array): Promise<void> {
-  await writeFile(path, data).catch((e: NodeJS.ErrnoException) => {
-    throw new RuntimeError(`${path}: cannot write (${e.code ?? e.message})`);
-  });
+async function writeOut(sub: string, path: string, io: CliIO, ...data: Array<string | Uint8Array>): Promise<void> {
+  const out = await openOutput(`pprof ${sub}`, path, io);
+  for (const d of data) out.stream.write(d);
+  await out.close();
 }
 
 /** `tailprobe pprof top|flame|convert FILE`: thin shells over src/profile. */
@@ -53,7 +54,7 @@ export const command: Command = {
       { name: 'n', type: 'int', default: 20, help: 'top: rows shown (0: all)' },
       { name: 'cum', type: 'bool', help: 'top: sort by cumulative value' },
       { name: 'sample_index', aliases: ['sample-index'], type: 'string', value: 'TYPE', help: 'Sample type to show (e.g. alloc_space, inuse_space, delay, contentions)' },
-      { name: 'output', aliases: ['o'], type: 'string', value: 'FILE', help: 'flame/convert: output file (flame default: stdout)' },
+      { name: 'output', aliases: ['o'], type: 'string', value: 'FILE', help: 'Output file (top and flame: default stdout; convert: required)' },
       { name: 'title', type: 'string', help: 'flame: page title' },
     ],
     examples: [
@@ -82,21 +83,18 @@ export const command: Command = {
     }
     switch (sub) {
       case 'top': {
-        io.stdout.write(topTable(p, { n: args.number('n'), cum: args.bool('cum'), sampleType }));
-        io.stdout.write(`${headline(p, kindFromName(file, p))}\n`);
+        await writeOut(sub, args.string('output'), io, topTable(p, { n: args.number('n'), cum: args.bool('cum'), sampleType }), `${headline(p, kindFromName(file, p))}\n`);
         return 0;
       }
       case 'flame': {
         const html = flameGraphHtml(p, { title: args.has('title') ? args.string('title') : `${basename(file)}: flame graph`, sampleType });
-        const out = args.string('output');
-        if (!out || out === '-') io.stdout.write(html);
-        else await writeOut(out, html);
+        await writeOut(sub, args.string('output'), io, html);
         return 0;
       }
       case 'convert': {
         const out = args.string('output');
         if (!out) throw new UsageError('pprof convert: -o FILE is required (e.g. -o cpu.pb.gz)');
-        await writeOut(out, encodeProfile(p));
+        await writeOut(sub, out, io, encodeProfile(p));
         return 0;
       }
     }

@@ -30,7 +30,7 @@ export const command: Command = {
       { name: 'token', type: 'string', value: 'TOKEN', help: 'Agent token (default: $TAILPROBE_AGENT_TOKEN)' },
       { name: 'n', type: 'int', default: 10, help: 'Rows in each top table (0: none)' },
       { name: 'cum', type: 'bool', help: 'Sort the top tables by cumulative value' },
-      { name: 'timeout', type: 'duration', default: '30s', help: 'How long past the window to wait for the service to answer' },
+      { name: 'timeout', type: 'duration', default: '30s', help: 'How long to wait for the service to answer (for a profile: past its window)' },
     ],
     examples: [
       'tailprobe profile -url=http://127.0.0.1:6060 -types=cpu,heap,block,mutex -seconds=30 -out=prof/',
@@ -51,7 +51,11 @@ export const command: Command = {
     const token = args.string('token') || io.env.TAILPROBE_AGENT_TOKEN || undefined;
     const outDir = args.string('out');
 
-    const server = await probeServer(url, { token });
+    const timeoutNs = args.number('timeout');
+    if (!(timeoutNs >= 1e6)) throw new UsageError('profile: -timeout must be at least 1ms');
+    // -timeout bounds every request to the service: the probe and the events as well as the profiles.
+    const timeoutMs = timeoutNs / 1e6;
+    const server = await probeServer(url, { token, timeoutMs });
     io.stderr.write(
       `profiling ${server.base} (${server.kind === 'agent' ? `tailprobe agent ${server.agentVersion}` : 'Go net/http/pprof'}) for ${seconds}s: ${types.join(', ')}\n`,
     );
@@ -64,14 +68,14 @@ export const command: Command = {
     };
     let failures: Error[] = [];
     try {
-      await captureProfiles({ url, types, seconds, outDir, token, server, graceMs: args.number('timeout') / 1e6, onProfile: print });
+      await captureProfiles({ url, types, seconds, outDir, token, server, graceMs: timeoutMs, onProfile: print });
     } catch (err) {
       if (!(err instanceof CaptureError)) throw err;
       failures = err.failures.map((f) => f.error);
     }
     if (server.kind === 'agent') {
       try {
-        io.stdout.write(`${await describeWindowEvents(url, since, wallClockNs(), token)}\n`);
+        io.stdout.write(`${await describeWindowEvents(url, since, wallClockNs(), token, { timeoutMs })}\n`);
       } catch (err) {
         io.stderr.write(`tailprobe: ${(err as Error).message}\n`);
       }

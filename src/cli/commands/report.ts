@@ -1,5 +1,5 @@
-import { createWriteStream } from 'node:fs';
-import { EXIT_SLO_FAILED, RuntimeError, UsageError } from '../../errors.js';
+import { EXIT_SLO_FAILED, UsageError } from '../../errors.js';
+import { isStdout, openOutput } from '../output.js';
 import { parseReportType, runReport, type ReportGate } from '../../report/run.js';
 import type { Command } from '../command.js';
 import type { ParsedArgs } from '../flags.js';
@@ -60,8 +60,9 @@ export const command: Command = {
     const gate = gateFromArgs(args);
 
     const outPath = args.string('output');
-    const toFile = outPath !== 'stdout' && outPath !== '-';
-    const out = toFile ? await openOutput(outPath) : io.stdout;
+    const toFile = !isStdout(outPath);
+    const output = await openOutput('report', outPath, io);
+    const out = output.stream;
 
     // Ctrl-C: in `attack | report` the attack is interrupted too and flushes what it measured, so the
     // first interrupt keeps reading a pipe to its end; a second one (or any, for files and terminals)
@@ -74,6 +75,9 @@ export const command: Command = {
       if (!readingPipe || (io.stdin as { isTTY?: boolean }).isTTY || interrupts > 1) stop.abort();
     };
     process.on('SIGINT', onSigint);
+    // Nothing more can be written: stop reading.
+    output.onFailure(() => stop.abort());
+    let closed = false;
     try {
       const { failed } = await runReport({
         inputs: args.positionals,
@@ -86,26 +90,13 @@ export const command: Command = {
         signal: stop.signal,
         gate,
       });
+      closed = true;
+      await output.close();
       return failed ? EXIT_SLO_FAILED : 0;
     } finally {
       process.off('SIGINT', onSigint);
-      if (toFile) await closeOutput(out as NodeJS.WritableStream, outPath);
+      // On an error, the error is the message; the output still closes (and the file is complete so far).
+      if (!closed) await output.close().catch(() => {});
     }
   },
 };
-
-async function openOutput(path: string): Promise<NodeJS.WritableStream> {
-  const out = createWriteStream(path);
-  await new Promise<void>((resolve, reject) => {
-    out.once('open', () => resolve());
-    out.once('error', (e: NodeJS.ErrnoException) => reject(new RuntimeError(`${path}: cannot write (${e.code ?? e.message})`)));
-  });
-  return out;
-}
-
-async function closeOutput(out: NodeJS.WritableStream, path: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    out.once('error', (e: NodeJS.ErrnoException) => reject(new RuntimeError(`${path}: cannot write (${e.code ?? e.message})`)));
-    out.end(() => resolve());
-  });
-}
