@@ -1,6 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../errors.js';
 import type { Pacer } from '../pacer/pacer.js';
+import { checkShard, WHOLE, type Shard } from '../pacer/shard.js';
+import { formatRfc3339Nano } from '../results/timestamp.js';
+import { wallClockNs } from '../time/wall.js';
 import type { Target } from '../targets/target.js';
 import type { AttackPlugin } from './plugin.js';
 
@@ -45,6 +48,16 @@ export interface AttackOptions {
   name: string;
   /** Headers added to every target (the -header flag). */
   headers: Record<string, string[]>;
+  /**
+   * This generator's share of a schedule split across several (default: the whole schedule): it
+   * sends the requests i ≡ shard.index (mod shard.count). See src/pacer/shard.ts and docs/distributed.md.
+   */
+  shard?: Shard;
+  /**
+   * The agreed wall-clock instant of the schedule's offset 0, ns since the epoch (`-start-at`); it
+   * must be in the future. Default: a few ms after the connections are open.
+   */
+  startAtNs?: bigint | null;
   /** Stops scheduling; in-flight requests get up to the timeout, then the attack resolves. */
   signal?: AbortSignal;
   /**
@@ -101,7 +114,10 @@ export function defaultWorkers(perSec: number | null, cores = availableParalleli
   return Math.max(1, Math.min(half, Math.ceil(perSec / 5000)));
 }
 
-export type ResolvedOptions = Omit<AttackOptions, 'signal' | 'onEncoded' | 'onProgress' | 'plugins' | 'testCrashWorker' | 'progressIntervalMs'>;
+export type ResolvedOptions = Omit<AttackOptions, 'signal' | 'onEncoded' | 'onProgress' | 'plugins' | 'testCrashWorker' | 'progressIntervalMs' | 'shard' | 'startAtNs'> & {
+  shard: Shard;
+  startAtNs: bigint | null;
+};
 
 export function resolveOptions(o: Partial<AttackOptions> & { targets: Target[] }): ResolvedOptions {
   const r: ResolvedOptions = {
@@ -122,9 +138,15 @@ export function resolveOptions(o: Partial<AttackOptions> & { targets: Target[] }
     keepHeaders: o.keepHeaders ?? DEFAULTS.keepHeaders,
     name: o.name ?? DEFAULTS.name,
     headers: o.headers ?? {},
+    shard: checkShard(o.shard ?? WHOLE),
+    startAtNs: o.startAtNs ?? null,
   };
+  if (r.startAtNs !== null && r.startAtNs <= wallClockNs()) {
+    throw new UsageError(`-start-at ${formatRfc3339Nano(r.startAtNs)} is in the past (now ${formatRfc3339Nano(wallClockNs())}): give every shard one future instant`);
+  }
   if (!Array.isArray(r.targets) || r.targets.length === 0) throw new UsageError('no targets');
-  if (r.workers === 0) r.workers = defaultWorkers(r.pacer ? r.pacer.rateAt(0) : null);
+  if (r.workers === 0) r.workers = defaultWorkers(r.pacer ? r.pacer.rateAt(0) / r.shard.count : null);
+  if (!r.pacer && r.shard.count > 1) throw new UsageError('-shard splits a schedule: max mode (-rate=0) has none');
   const int = (name: string, v: number, min: number) => {
     if (!Number.isInteger(v) || v < min) throw new UsageError(`-${name} must be an integer >= ${min} (got ${v})`);
   };

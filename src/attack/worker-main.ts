@@ -50,7 +50,7 @@ async function main(): Promise<void> {
         pacer: setup.pacer ? pacerFromSpec(setup.pacer) : null,
         durationNs: setup.durationNs,
         timeoutNs: setup.timeoutNs,
-        first: setup.index,
+        first: setup.first,
         stride: setup.stride,
         maxInFlight: setup.maxInFlight,
         name: setup.name,

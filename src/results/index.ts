@@ -10,3 +10,7 @@ export { encodeCsvResult, decodeCsvFields, splitCsvRecord } from './vegeta-csv.j
 export { formatRfc3339Nano, parseRfc3339 } from './timestamp.js';
 export { headerWireForm, parseHeaderWire } from './http-headers.js';
 export { encodeResults } from './convert.js';
+export {
+  planId, digest, expandInputs, checkShardSet, shardSetLines, shardNotes, loadShards, groupRuns, readHeadInfo,
+  type ShardEntry, type ShardSet, type ShardStart, type RunGroup,
+} from './shards.js';

@@ -8,6 +8,7 @@ import type { CliIO, Command } from '../command.js';
 import type { FlagSpec, ParsedArgs } from '../flags.js';
 import { SLO_ATTACK_EXTENSION } from '../../slo/hooks.js';
 import { PROFILE_ATTACK_EXTENSION } from '../../profile/attack-extension.js';
+import { SHARD_FLAGS, shardOptions } from '../shard-flags.js';
 
 /**
  * Extensions of `tailprobe attack` owned by other parts of tailprobe: each brings its flags and,
@@ -61,7 +62,7 @@ export const command: Command = {
       "request's intended send time, so a generator that falls behind shows it instead of hiding the tail.",
     ].join('\n'),
     get flags() {
-      return [...FLAGS, ...ATTACK_EXTENSIONS.flatMap((e) => e.flags)];
+      return [...FLAGS, ...SHARD_FLAGS, ...ATTACK_EXTENSIONS.flatMap((e) => e.flags)];
     },
     examples: [
       'echo "GET http://127.0.0.1:8080/api/lookup" | tailprobe attack -duration=60s -rate=500 | tailprobe report',
@@ -114,6 +115,7 @@ export const command: Command = {
       keepHeaders: format !== 'binary',
       name: args.string('name'),
       headers,
+      ...shardOptions(args),
       signal: stop.signal,
     };
     resolveOptions(base); // every usage error before the output file is touched
