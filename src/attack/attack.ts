@@ -82,7 +82,7 @@ export async function attack(
   let stop: () => void = () => {};
   let sentNow: () => number;
   let inFlightNow: () => number;
-  let finished: Promise<{ sent: number; stopped: boolean; loops: LoopStats[] }>;
+  let finished: Promise<{ sent: number; stopped: boolean; loops: LoopStats[]; firstLagNs: number }>;
   let close: () => Promise<void> = async () => {};
   let clock: Clock;
 
@@ -168,6 +168,8 @@ export async function attack(
   for (const p of plugins) await p.onStart?.({ info, signal: pluginAbort.signal });
 
   const summary = await finished;
+  // The shard's start as it happened: how late its first request left (written with the run's end).
+  if (info.shard && summary.firstLagNs >= 0) info.shard.clock.firstSendLagNs = summary.firstLagNs;
   if (progressTimer) clearInterval(progressTimer);
   opts.signal?.removeEventListener('abort', onAbort);
   await close();

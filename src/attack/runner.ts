@@ -53,6 +53,8 @@ export interface RunnerSummary {
   sent: number;
   /** True when stop() ended the schedule before its planned end. */
   stopped: boolean;
+  /** How late this thread's first request left, ns (its start, as it happened); -1 when none was sent. */
+  firstLagNs: number;
 }
 
 /** With a metronome, the pacer's timer fires this long after a due time, only if the metronome did not. */
@@ -174,6 +176,7 @@ export class Runner {
   private nextOffset = 0;
   /** Requests handed to undici. */
   sent = 0;
+  private firstLagNs = -1;
   inFlight = 0;
   private stopped = false;
   private head: Exchange | null = null;
@@ -315,6 +318,7 @@ export class Runner {
     ex.currentUrl = t.url;
     ex.currentMethod = t.method;
     this.link(ex);
+    if (this.sent === 0) this.firstLagNs = now > intended ? Math.round(now - intended) : 0;
     this.sent++;
     t.pool.dispatch(t.opts, ex, now - intended);
   }
@@ -497,7 +501,7 @@ export class Runner {
     this.metronome?.publish(Infinity);
     for (const t of [this.timer, this.sweepTimer, this.drainTimer]) if (t !== null) clearTimeout(t);
     this.timer = this.sweepTimer = this.drainTimer = null;
-    this.resolveDone?.({ sent: this.sent, stopped: this.stopped });
+    this.resolveDone?.({ sent: this.sent, stopped: this.stopped, firstLagNs: this.firstLagNs });
   }
 }
 

@@ -81,7 +81,7 @@ async function main(): Promise<void> {
         const l = loop.stop();
         metronome?.stop();
         await plan.close();
-        post({ type: 'done', sent: s.sent, stopped: s.stopped, loop: l });
+        post({ type: 'done', sent: s.sent, stopped: s.stopped, loop: l, firstLagNs: s.firstLagNs });
         port.close();
       });
     } else if (m.type === 'stop') {

@@ -34,5 +34,5 @@ export type ToWorker = { type: 'start'; hrStart: bigint; epochStart: bigint } | 
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'batch'; chunk: Uint8Array | null; results: Result[] | null; metrics: MetricsWire | null; inFlight: number; sent: number }
-  | { type: 'done'; sent: number; stopped: boolean; loop: LoopStats }
+  | { type: 'done'; sent: number; stopped: boolean; loop: LoopStats; firstLagNs: number }
   | { type: 'fatal'; message: string };

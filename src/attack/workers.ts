@@ -9,6 +9,8 @@ export interface GroupSummary {
   loops: LoopStats[];
   /** One line per worker that died. */
   failures: string[];
+  /** How late worker 0's first request left (the share's first request), ns; -1: unknown. */
+  firstLagNs: number;
 }
 
 type Batch = Extract<FromWorker, { type: 'batch' }>;
@@ -24,6 +26,7 @@ export class WorkerGroup {
   private readonly failures: string[] = [];
   private readonly loops: LoopStats[] = [];
   private stopped = false;
+  private firstLagNs = -1;
   private readyResolve!: () => void;
   private doneResolve!: (s: GroupSummary) => void;
   readonly ready: Promise<void>;
@@ -52,6 +55,7 @@ export class WorkerGroup {
             st.inFlight = 0;
             this.stopped ||= m.stopped;
             this.loops.push(m.loop);
+            if (i === 0) this.firstLagNs = m.firstLagNs;
             this.settle(i);
             break;
           case 'fatal':
@@ -82,7 +86,7 @@ export class WorkerGroup {
     st.ready = true;
     this.checkReady();
     if (this.state.every((s) => s.done)) {
-      this.doneResolve({ sent: this.sent(), stopped: this.stopped, loops: this.loops, failures: this.failures });
+      this.doneResolve({ sent: this.sent(), stopped: this.stopped, loops: this.loops, failures: this.failures, firstLagNs: this.firstLagNs });
     }
   }
 

@@ -114,6 +114,11 @@ export interface ShardClock {
   readyLeadNs: number;
   /** max(0, -readyLeadNs): how late this shard was for the start (the -start-at miss), ns. */
   startMissNs: number;
+  /**
+   * How late this shard's first request actually left, ns (its own clock): the start as it happened,
+   * which includes the miss. Known at the end of the run (the file's last info record carries it).
+   */
+  firstSendLagNs?: number;
 }
 
 /** How the generator itself fared: a run where the generator was the bottleneck is flagged. */

@@ -57,6 +57,8 @@ export interface ShardStart {
   name: string;
   /** How late the shard was for the agreed start, ns (its own clock). */
   startMissNs: number;
+  /** How late its first request left, ns (its own clock); the start miss when the file does not say. */
+  firstSendLagNs: number;
   /** Its clock minus NTP time, ns, when known. */
   offsetNs: number | null;
   maxErrorNs: number | null;
@@ -77,8 +79,8 @@ export interface ShardSet {
   /** One per file. */
   starts: ShardStart[];
   /**
-   * Spread of the shards' starts, ns: max − min over shards of (start miss + clock offset where
-   * chrony knew it). What the files can say; the clocks' own error bound is `clockErrorNs`.
+   * Spread of the shards' starts, ns: max − min over shards of (how late the first request left +
+   * clock offset where chrony knew it). What the files can say; the clocks' own error bound is `clockErrorNs`.
    */
   startSkewNs: number;
   /** The largest error bound any shard's clock reported, ns; null when a shard did not know its own. */
@@ -113,6 +115,7 @@ export function checkShardSet(entries: ShardEntry[]): ShardSet | null {
       index: s.index,
       name: e.name,
       startMissNs: s.clock.startMissNs,
+      firstSendLagNs: s.clock.firstSendLagNs ?? s.clock.startMissNs,
       offsetNs: s.clock.offsetNs,
       maxErrorNs: s.clock.maxErrorNs,
       clock: s.clock.detail,
@@ -122,7 +125,7 @@ export function checkShardSet(entries: ShardEntry[]): ShardSet | null {
   const missing: number[] = [];
   for (let k = 0; k < p0.count; k++) if (!files.has(k)) missing.push(k);
   const duplicates = [...files.entries()].filter(([, f]) => f.length > 1).map(([index, f]) => ({ index, files: f }));
-  const effective = starts.map((s) => s.startMissNs + (s.offsetNs ?? 0));
+  const effective = starts.map((s) => s.firstSendLagNs + (s.offsetNs ?? 0));
   const errors = starts.map((s) => s.maxErrorNs);
   return {
     plan: p0.plan,
@@ -162,11 +165,11 @@ export function shardSetLines(s: ShardSet): string[] {
   for (const d of s.duplicates) {
     out.push(`Warning: shards overlap: shard ${d.index}/${s.count} is in ${d.files.join(' and ')}: its requests are counted ${d.files.length} times.`);
   }
-  const late = s.starts.reduce((a, x) => (x.startMissNs > a.startMissNs ? x : a), s.starts[0]!);
+  const late = s.starts.reduce((a, x) => (x.firstSendLagNs > a.firstSendLagNs ? x : a), s.starts[0]!);
   const clocks = s.clockErrorNs === null ? 'clock error not known on every shard (no chrony)' : `clock error bound ${ms(s.clockErrorNs)}`;
   out.push(
     `Note: ${s.present.length} of ${s.count} shards of plan ${s.plan.id} (start ${s.plan.startAt}); start skew ${ms(s.startSkewNs)} ` +
-      `(latest: shard ${late.index}, ${ms(late.startMissNs)} late); ${clocks}.`,
+      `(latest: shard ${late.index}, first request ${ms(late.firstSendLagNs)} late${late.startMissNs > 0 ? `, ready ${ms(late.startMissNs)} after the start` : ''}); ${clocks}.`,
   );
   return out;
 }

@@ -164,7 +164,8 @@ export const command: Command = {
         stderr.write(`\r${formatProgress({ elapsedNs, metrics: out.metrics, inFlight: 0, sent: out.metrics.requests })}\x1b[K\n`);
       }
       const events = out.outcomes.flatMap((o) => o.meta?.events ?? []);
-      writer.writeMeta({ health: out.health, ...(events.length ? { events } : {}) });
+      // The info again: a shard's now says how its start went (RunInfo.shard.clock.firstSendLagNs).
+      writer.writeMeta({ info: out.info, health: out.health, ...(events.length ? { events } : {}) });
       await writer.close();
       for (const o of out.outcomes) for (const m of o.messages ?? []) stderr.write(`${m}\n`);
       for (const f of out.failures) stderr.write(`tailprobe: attack: ${f}\n`);
