@@ -16,4 +16,5 @@ export * from './compare/index.js';
 export * from './sweep/index.js';
 export * from './profile/index.js';
 export * from './plot/index.js';
+export * from './distribute/index.js';
 export * from './demo/index.js';
