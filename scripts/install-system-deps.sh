@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages tailprobe's tests use: Go (pprof interop with net/http/pprof and
 # `go tool pprof`), Chromium (the HTML report, tested in a real browser), nginx and wrk (the peers of
-# the load-generator benchmarks). Idempotent: installs only what is missing.
+# the load-generator benchmarks), chrony (a real NTP server on loopback for the shards' clock
+# reference; the tests run chronyd -x, which never sets the clock). Idempotent: installs only what is missing.
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
@@ -10,8 +11,9 @@ command -v go >/dev/null 2>&1 || need+=(golang-go)
 [ -x /usr/bin/chromium ] || need+=(chromium chromium-driver)
 [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
+[ -x /usr/sbin/chronyd ] || need+=(chrony)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "install-system-deps: all present (go, chromium, nginx, wrk)"
+  echo "install-system-deps: all present (go, chromium, nginx, wrk, chrony)"
   exit 0
 fi
 echo "install-system-deps: installing ${need[*]}"

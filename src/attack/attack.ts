@@ -48,8 +48,8 @@ export async function attack(
   // A slow schedule has headroom for cold code; warm up about one second's worth of requests.
   const warmUpRequests = o.pacer ? Math.min(planned, Math.ceil(o.pacer.rateAt(0) / o.shard.count / o.workers)) : Infinity;
   // A shard records how good its wall clock is (its start is only as agreed as the clocks are).
-  const sharded = o.shard.count > 1 || o.startAtNs !== null;
-  const estimate: Promise<ClockEstimate | null> = sharded ? clockEstimate() : Promise.resolve(null);
+  const sharded = o.shard.count > 1 || o.startAtNs !== null || o.clockRef !== '';
+  const estimate: Promise<ClockEstimate | null> = sharded ? clockEstimate(o.clockRef || undefined) : Promise.resolve(null);
   const metrics = new Metrics();
   const info: RunInfo = {
     name: o.name,

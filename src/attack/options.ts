@@ -58,6 +58,11 @@ export interface AttackOptions {
    * must be in the future. Default: a few ms after the connections are open.
    */
   startAtNs?: bigint | null;
+  /**
+   * A shard measures its wall clock against this NTP server (host[:port], SNTP) and records the
+   * offset; without it, chrony's or timedatectl's view is recorded (src/time/quality.ts).
+   */
+  clockRef?: string;
   /** Stops scheduling; in-flight requests get up to the timeout, then the attack resolves. */
   signal?: AbortSignal;
   /**
@@ -114,9 +119,10 @@ export function defaultWorkers(perSec: number | null, cores = availableParalleli
   return Math.max(1, Math.min(half, Math.ceil(perSec / 5000)));
 }
 
-export type ResolvedOptions = Omit<AttackOptions, 'signal' | 'onEncoded' | 'onProgress' | 'plugins' | 'testCrashWorker' | 'progressIntervalMs' | 'shard' | 'startAtNs'> & {
+export type ResolvedOptions = Omit<AttackOptions, 'signal' | 'onEncoded' | 'onProgress' | 'plugins' | 'testCrashWorker' | 'progressIntervalMs' | 'shard' | 'startAtNs' | 'clockRef'> & {
   shard: Shard;
   startAtNs: bigint | null;
+  clockRef: string;
 };
 
 export function resolveOptions(o: Partial<AttackOptions> & { targets: Target[] }): ResolvedOptions {
@@ -140,6 +146,7 @@ export function resolveOptions(o: Partial<AttackOptions> & { targets: Target[] }
     headers: o.headers ?? {},
     shard: checkShard(o.shard ?? WHOLE),
     startAtNs: o.startAtNs ?? null,
+    clockRef: o.clockRef ?? '',
   };
   if (r.startAtNs !== null && r.startAtNs <= wallClockNs()) {
     throw new UsageError(`-start-at ${formatRfc3339Nano(r.startAtNs)} is in the past (now ${formatRfc3339Nano(wallClockNs())}): give every shard one future instant`);

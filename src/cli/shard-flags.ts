@@ -2,6 +2,7 @@ import { UsageError } from '../errors.js';
 import { checkShard, type Shard } from '../pacer/shard.js';
 import { parseRfc3339 } from '../results/timestamp.js';
 import { wallClockNs } from '../time/wall.js';
+import { parseNtpAddress } from '../time/sntp.js';
 import { parseDuration } from '../units/duration.js';
 import type { FlagSpec, ParsedArgs } from './flags.js';
 
@@ -14,6 +15,7 @@ export const SHARD_FLAGS: FlagSpec[] = [
     value: 'TIME',
     help: 'Wall-clock instant of the schedule\'s start, RFC 3339 (2026-12-02T15:00:00Z) or +DURATION from now (+10s); every shard must get the same one',
   },
+  { name: 'clock-ref', type: 'string', value: 'HOST[:PORT]', help: 'NTP server a shard measures its clock against (SNTP); recorded with its results' },
 ];
 
 /** Parses "K/N" (K from 0). */
@@ -47,8 +49,16 @@ export function parseStartAt(text: string, nowNs: bigint = wallClockNs()): bigin
 }
 
 /** The attack options the shard flags set (none when they are absent). */
-export function shardOptions(args: ParsedArgs): { shard?: Shard; startAtNs?: bigint } {
-  const out: { shard?: Shard; startAtNs?: bigint } = {};
+export function shardOptions(args: ParsedArgs): { shard?: Shard; startAtNs?: bigint; clockRef?: string } {
+  const out: { shard?: Shard; startAtNs?: bigint; clockRef?: string } = {};
+  if (args.string('clock-ref')) {
+    try {
+      parseNtpAddress(args.string('clock-ref'));
+    } catch (e) {
+      throw new UsageError(`attack: ${(e as Error).message} for -clock-ref`);
+    }
+    out.clockRef = args.string('clock-ref');
+  }
   if (args.string('shard')) out.shard = parseShard(args.string('shard'));
   if (args.string('start-at')) out.startAtNs = parseStartAt(args.string('start-at'));
   if (out.shard && out.shard.count > 1 && out.startAtNs === undefined) {

@@ -2,3 +2,4 @@
 export { wallClockNs, perfToWallNs } from './wall.js';
 export { Clock } from './clock.js';
 export { clockEstimate, parseChronyTracking, type ClockEstimate } from './quality.js';
+export { sntpMeasure, parseNtpAddress, type SntpMeasurement } from './sntp.js';

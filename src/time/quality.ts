@@ -1,15 +1,17 @@
 import { execFile } from 'node:child_process';
+import { sntpMeasure } from './sntp.js';
 
 /**
  * How good is this machine's wall clock? Generators that share one schedule agree on its start
  * only as well as their wall clocks agree, so each shard records what it can learn about its own:
  * chrony's estimate when chrony runs (`chronyc -c tracking`: the offset from NTP time and the bound
- * on its error), else systemd's yes/no (`timedatectl show -p NTPSynchronized`), else nothing.
+ * on its error), else systemd's yes/no (`timedatectl show -p NTPSynchronized`), else nothing; or,
+ * given a reference NTP server (`-clock-ref`), the offset it measured against it (SNTP, sntp.ts).
  * Never throws and never takes more than about a second: a missing tool is an answer ("none").
  */
 export interface ClockEstimate {
   /** Where the estimate comes from. */
-  source: 'chrony' | 'timedatectl' | 'none';
+  source: 'chrony' | 'timedatectl' | 'reference' | 'none';
   /** Is the clock disciplined by NTP? null: unknown. */
   synchronized: boolean | null;
   /** This clock minus NTP time, ns (positive: this clock is ahead); null: unknown. */
@@ -54,7 +56,23 @@ export function parseChronyTracking(csv: string): ClockEstimate | null {
   };
 }
 
-export async function clockEstimate(): Promise<ClockEstimate> {
+/** The estimate: against `reference` (an NTP server, host[:port]) when given, else from chrony or timedatectl. */
+export async function clockEstimate(reference?: string): Promise<ClockEstimate> {
+  if (reference) {
+    try {
+      const m = await sntpMeasure(reference);
+      return {
+        source: 'reference',
+        synchronized: null,
+        offsetNs: m.offsetNs,
+        maxErrorNs: m.maxErrorNs,
+        detail: `ntp ${reference}: offset ${m.offsetNs} ns, error < ${m.maxErrorNs} ns (stratum ${m.stratum}, best round trip ${m.delayNs} ns of ${m.samples})`,
+      };
+    } catch (e) {
+      // Nothing measured is not a reason to lose the run: say so and carry on.
+      return { source: 'reference', synchronized: null, offsetNs: null, maxErrorNs: null, detail: `ntp ${reference}: ${(e as Error).message}` };
+    }
+  }
   const chrony = await run('chronyc', ['-c', 'tracking']);
   const fromChrony = chrony ? parseChronyTracking(chrony) : null;
   if (fromChrony) return fromChrony;
