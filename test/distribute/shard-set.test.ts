@@ -75,6 +75,12 @@ test('report, compare and plot merge shard files exactly and refuse shards of di
     assert.equal(rep.code, 0, rep.stderr);
     assert.match(rep.stdout.toString(), /Requests\s+\[total, rate, throughput\]\s+100, /);
     assert.match(rep.stdout.toString(), /Note: 3 of 3 shards of plan/);
+    const json = await runCli(['report', '-type=json', good], { timeoutMs: 30_000 });
+    assert.equal(json.code, 0, json.stderr);
+    const shards = (JSON.parse(json.stdout.toString()) as { shards: Record<string, unknown> }).shards;
+    assert.deepEqual({ ...shards, plan: undefined, start_at: undefined }, {
+      plan: undefined, start_at: undefined, count: 3, present: [0, 1, 2], missing: [], duplicates: [], start_skew: 0, clock_error: null,
+    });
     const partial = await runCli(['report', join(good, 'shard-0.bin'), join(good, 'shard-2.bin'), join(good, 'shard-2.bin')], { timeoutMs: 30_000 });
     assert.equal(partial.code, 0, partial.stderr);
     assert.match(partial.stdout.toString(), /Warning: shards missing: 1 of 3 absent \(1\/3\)/);
