@@ -161,5 +161,10 @@ export {
 // plot: one self-contained HTML page of the tail.
 export { plotHtml, aggregateRun, renderPlotHtml, type PlotOptions, type PlotRunInput, type PlotRenderOptions } from './plot/index.js';
 
+// One schedule on many generators: shard sets merged exactly, a Kubernetes Indexed Job (docs/distributed.md).
+export { loadShards, checkShardSet, type ShardSet, type ShardEntry } from './metrics/index.js';
+export { shareOf, type Shard } from './pacer/index.js';
+export { k8sJobManifest, type K8sJobOptions } from './distribute/index.js';
+
 // The demo, as `tailprobe demo` runs it (docs/demo.md).
 export { runDemo, type DemoOptions, type DemoSummary } from './demo/index.js';

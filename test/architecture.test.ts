@@ -14,7 +14,7 @@ const LAYERS: string[][] = [
   ['errors', 'units', 'time'],
   ['pacer', 'targets', 'results', 'metrics'],
   ['attack', 'agent', 'sync', 'profile', 'export', 'bench'],
-  ['report', 'compare', 'sweep', 'slo', 'plot', 'explain'],
+  ['report', 'compare', 'sweep', 'slo', 'plot', 'explain', 'distribute'],
   ['demo'],
   ['cli'],
 ];

@@ -2,9 +2,12 @@ import { availableParallelism } from 'node:os';
 import { UsageError } from '../errors.js';
 import { Metrics } from '../metrics/metrics.js';
 import { countBefore, meanRate, rateOf } from '../pacer/pacer.js';
+import { shardCount, shareOf } from '../pacer/shard.js';
 import type { GeneratorHealth, Result, RunInfo, RunMeta } from '../results/result.js';
 import { describeTarget } from '../targets/target.js';
 import { Clock } from '../time/clock.js';
+import { clockEstimate, type ClockEstimate } from '../time/quality.js';
+import { shardInfo } from './shard-info.js';
 import { CpuMeter, LoopMonitor, type LoopStats } from './health.js';
 import { metricsFromWire } from '../metrics/wire.js';
 import { resolveOptions, type AttackOptions, type ResolvedOptions } from './options.js';
@@ -63,9 +66,12 @@ export async function attackWithFaults(
   faults: AttackFaults,
 ): Promise<AttackOutcome> {
   const o = resolveOptions(opts);
-  const planned = o.pacer ? countBefore(o.pacer, o.durationNs) : Infinity;
+  const planned = o.pacer ? shardCount(countBefore(o.pacer, o.durationNs), o.shard) : Infinity;
   // A slow schedule has headroom for cold code; warm up about one second's worth of requests.
-  const warmUpRequests = o.pacer ? Math.min(planned, Math.ceil(rateOf(o.pacer, 0) / o.workers)) : Infinity;
+  const warmUpRequests = o.pacer ? Math.min(planned, Math.ceil(rateOf(o.pacer, 0) / o.shard.count / o.workers)) : Infinity;
+  // A shard records how good its wall clock is (its start is only as agreed as the clocks are).
+  const sharded = o.shard.count > 1 || o.startAtNs !== null || o.clockRef !== '';
+  const estimate: Promise<ClockEstimate | null> = sharded ? clockEstimate(o.clockRef || undefined) : Promise.resolve(null);
   const metrics = new Metrics();
   const info: RunInfo = {
     name: o.name,
@@ -101,15 +107,15 @@ export async function attackWithFaults(
   let stop: () => void = () => {};
   let sentNow: () => number;
   let inFlightNow: () => number;
-  let finished: Promise<{ sent: number; stopped: boolean; overdue: number; peakInFlight: number; loops: LoopStats[] }>;
+  let finished: Promise<{ sent: number; stopped: boolean; overdue: number; peakInFlight: number; loops: LoopStats[]; firstLagNs: number }>;
   let close: () => Promise<void> = async () => {};
   let clock: Clock;
 
   if (o.workers === 1) {
     const plan = new Plan(o.targets, planOptions(o, 0, 1));
-    const metronome = o.pacer ? createMetronome(o.pacer.spec, 1, o.durationNs) : null;
-    await Promise.all([plan.prewarm(), metronome?.ready, warmUp({ maxRequests: warmUpRequests })]);
-    clock = Clock.startingIn(START_DELAY_MS);
+    const metronome = o.pacer ? createMetronome(o.pacer.spec, shareOf(o.shard).stride, o.durationNs) : null;
+    await Promise.all([plan.prewarm(), metronome?.ready, warmUp({ maxRequests: warmUpRequests }), estimate]);
+    clock = startClock(o.startAtNs);
     const runner = new Runner({
       ...runnerOptions(o, 0, 1),
       plan,
@@ -153,8 +159,8 @@ export async function attackWithFaults(
       if (b.chunk && opts.onEncoded) opts.onEncoded(b.chunk);
       if (b.results) for (const r of b.results) deliver(r);
     });
-    await group.ready;
-    clock = Clock.startingIn(START_DELAY_MS);
+    await Promise.all([group.ready, estimate]);
+    clock = startClock(o.startAtNs);
     const loop = new LoopMonitor();
     stop = () => group.stop();
     sentNow = () => group.sent();
@@ -167,6 +173,7 @@ export async function attackWithFaults(
   }
 
   info.startedAt = clock.epochStart;
+  if (sharded) info.shard = shardInfo(o, clock, (await estimate)!);
   const cpu = new CpuMeter();
   let interrupted = false;
   const onAbort = () => {
@@ -195,6 +202,8 @@ export async function attackWithFaults(
   for (const p of plugins) await p.onStart?.({ info, signal: pluginAbort.signal });
 
   const summary = await finished;
+  // The shard's start as it happened: how late its first request left (written with the run's end).
+  if (info.shard && summary.firstLagNs >= 0) info.shard.clock.firstSendLagNs = summary.firstLagNs;
   if (progressTimer) clearInterval(progressTimer);
   opts.signal?.removeEventListener('abort', onAbort);
   opts.abandonSignal?.removeEventListener('abort', onAbandon);
@@ -251,14 +260,22 @@ function inFlightCap(o: ResolvedOptions): number {
   return o.maxInFlight > 0 ? Math.max(o.maxInFlight, o.workers) : Math.max(defaultInFlightCap(), o.workers);
 }
 
+/**
+ * The schedule's clock: offset 0 at the agreed -start-at, else START_DELAY_MS from now. A start
+ * that has already passed still anchors the schedule (every shard keeps the one timeline); the
+ * first requests then leave late, and their send lag and the shard's start miss say by how much.
+ */
+function startClock(startAtNs: bigint | null): Clock {
+  return startAtNs === null ? Clock.startingIn(START_DELAY_MS) : Clock.startingAt(startAtNs);
+}
+
 function runnerOptions(o: ResolvedOptions, k: number, n: number) {
   const conns = share(o.connections, n, k);
   return {
+    ...shareOf(o.shard, k, n),
     pacer: o.pacer,
     durationNs: o.durationNs,
     timeoutNs: o.timeoutNs,
-    first: k,
-    stride: n,
     maxInFlight: Math.max(1, conns * o.pipelining),
     inFlightCap: Math.max(1, share(inFlightCap(o), n, k)),
     drainNs: o.drainNs,

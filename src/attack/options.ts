@@ -2,6 +2,9 @@ import { availableParallelism } from 'node:os';
 import { UsageError } from '../errors.js';
 import { rateOf, type Pacer } from '../pacer/pacer.js';
 import { isAttackId, newAttackId } from '../results/trace-id.js';
+import { checkShard, WHOLE, type Shard } from '../pacer/shard.js';
+import { formatRfc3339Nano } from '../results/timestamp.js';
+import { wallClockNs } from '../time/wall.js';
 import type { Target } from '../targets/target.js';
 import type { AttackPlugin } from './plugin.js';
 import { connectionBudget, machineLimits } from './limits.js';
@@ -64,6 +67,21 @@ export interface AttackOptions {
   traceparent: boolean;
   /** The attack's id (16 hex digits); default: random. Workers of one attack share it. */
   attackId: string;
+  /**
+   * This generator's share of a schedule split across several (default: the whole schedule): it
+   * sends the requests i ≡ shard.index (mod shard.count). See src/pacer/shard.ts and docs/distributed.md.
+   */
+  shard?: Shard;
+  /**
+   * The agreed wall-clock instant of the schedule's offset 0, ns since the epoch (`-start-at`); it
+   * must be in the future. Default: a few ms after the connections are open.
+   */
+  startAtNs?: bigint | null;
+  /**
+   * A shard measures its wall clock against this NTP server (host[:port], SNTP) and records the
+   * offset; without it, chrony's or timedatectl's view is recorded (src/time/quality.ts).
+   */
+  clockRef?: string;
   /** Stops scheduling; in-flight requests get up to `drainNs` (and their timeout), then the attack resolves. */
   signal?: AbortSignal;
   /** Aborted after `signal`: the requests still in flight are recorded as interrupted now (a second Ctrl-C). */
@@ -123,7 +141,11 @@ export function defaultWorkers(perSec: number | null, cores = availableParalleli
   return Math.max(1, Math.min(half, Math.ceil(perSec / 5000)));
 }
 
-export type ResolvedOptions = Omit<AttackOptions, 'signal' | 'abandonSignal' | 'onEncoded' | 'onProgress' | 'plugins' | 'progressIntervalMs'>;
+export type ResolvedOptions = Omit<AttackOptions, 'signal' | 'abandonSignal' | 'onEncoded' | 'onProgress' | 'plugins' | 'progressIntervalMs' | 'shard' | 'startAtNs' | 'clockRef'> & {
+  shard: Shard;
+  startAtNs: bigint | null;
+  clockRef: string;
+};
 
 export function resolveOptions(o: Partial<AttackOptions> & { targets: Target[] }): ResolvedOptions {
   const r: ResolvedOptions = {
@@ -148,11 +170,18 @@ export function resolveOptions(o: Partial<AttackOptions> & { targets: Target[] }
     headers: o.headers ?? {},
     traceparent: o.traceparent ?? DEFAULTS.traceparent,
     attackId: o.attackId ?? newAttackId(),
+    shard: checkShard(o.shard ?? WHOLE),
+    startAtNs: o.startAtNs ?? null,
+    clockRef: o.clockRef ?? '',
   };
   if (!isAttackId(r.attackId)) throw new UsageError(`attack id must be 16 lower-case hex digits, not all zeros (got "${String(r.attackId).slice(0, 40)}")`);
+  if (r.startAtNs !== null && r.startAtNs <= wallClockNs()) {
+    throw new UsageError(`-start-at ${formatRfc3339Nano(r.startAtNs)} is in the past (now ${formatRfc3339Nano(wallClockNs())}): give every shard one future instant`);
+  }
   if (!Array.isArray(r.targets) || r.targets.length === 0) throw new UsageError('no targets');
   // A pacer without a spec cannot be sent to worker threads: it runs on this one.
-  if (r.workers === 0) r.workers = r.pacer && !r.pacer.spec ? 1 : defaultWorkers(r.pacer ? rateOf(r.pacer, 0) : null);
+  if (r.workers === 0) r.workers = r.pacer && !r.pacer.spec ? 1 : defaultWorkers(r.pacer ? rateOf(r.pacer, 0) / r.shard.count : null);
+  if (!r.pacer && r.shard.count > 1) throw new UsageError('-shard splits a schedule: max mode (-rate=0) has none');
   const int = (name: string, v: number, min: number) => {
     if (!Number.isInteger(v) || v < min) throw new UsageError(`-${name} must be an integer >= ${min} (got ${v})`);
   };

@@ -64,6 +64,8 @@ export interface RunnerSummary {
   overdue: number;
   /** The most requests this thread had in flight at once. */
   peakInFlight: number;
+  /** How late this thread's first request left, ns (its start, as it happened); -1 when none was sent. */
+  firstLagNs: number;
 }
 
 /** With a metronome, the pacer's timer fires this long after a due time, only if the metronome did not. */
@@ -199,6 +201,7 @@ export class Runner {
   private nextOffset = 0;
   /** Requests handed to undici. */
   sent = 0;
+  private firstLagNs = -1;
   inFlight = 0;
   private stopped = false;
   private stops = 0;
@@ -373,6 +376,7 @@ export class Runner {
     ex.currentUrl = t.url;
     ex.currentMethod = t.method;
     this.link(ex);
+    if (this.sent === 0) this.firstLagNs = now > intended ? Math.round(now - intended) : 0;
     this.sent++;
     t.pool.dispatch(t.opts, ex, now - intended);
   }
@@ -557,7 +561,7 @@ export class Runner {
     this.metronome?.publish(Infinity);
     for (const t of [this.timer, this.sweepTimer, this.drainTimer]) if (t !== null) clearTimeout(t);
     this.timer = this.sweepTimer = this.drainTimer = null;
-    this.resolveDone?.({ sent: this.sent, stopped: this.stopped, overdue: this.overdue, peakInFlight: this.peakInFlight });
+    this.resolveDone?.({ sent: this.sent, stopped: this.stopped, overdue: this.overdue, peakInFlight: this.peakInFlight, firstLagNs: this.firstLagNs });
   }
 
   /** This thread's requests due before now (and before the end) that were not sent. */

@@ -50,7 +50,7 @@ async function main(): Promise<void> {
         pacer: setup.pacer ? pacerFromSpec(setup.pacer) : null,
         durationNs: setup.durationNs,
         timeoutNs: setup.timeoutNs,
-        first: setup.index,
+        first: setup.first,
         stride: setup.stride,
         maxInFlight: setup.maxInFlight,
         inFlightCap: setup.inFlightCap,
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
         const l = loop.stop();
         metronome?.stop();
         await plan.close();
-        post({ type: 'done', sent: s.sent, stopped: s.stopped, overdue: s.overdue, peakInFlight: s.peakInFlight, loop: l });
+        post({ type: 'done', sent: s.sent, stopped: s.stopped, overdue: s.overdue, peakInFlight: s.peakInFlight, loop: l, firstLagNs: s.firstLagNs });
         port.close();
       });
     } else if (m.type === 'stop') {

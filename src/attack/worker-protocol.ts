@@ -8,7 +8,8 @@ import type { PlanOptions } from './plan.js';
 /** What a worker thread is given at birth (workerData): its share of the attack. */
 export interface WorkerSetup {
   index: number;
-  /** Number of workers: worker `index` sends requests index, index+stride, ... */
+  /** This worker's share of the schedule: requests first, first+stride, ... (see shareOf in src/pacer/shard.ts). */
+  first: number;
   stride: number;
   targets: Target[];
   pacer: PacerSpec | null;
@@ -35,5 +36,5 @@ export type ToWorker = { type: 'start'; hrStart: bigint; epochStart: bigint } | 
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'batch'; chunk: Uint8Array | null; results: Result[] | null; metrics: MetricsWire | null; inFlight: number; sent: number }
-  | { type: 'done'; sent: number; stopped: boolean; overdue: number; peakInFlight: number; loop: LoopStats }
+  | { type: 'done'; sent: number; stopped: boolean; overdue: number; peakInFlight: number; loop: LoopStats; firstLagNs: number }
   | { type: 'fatal'; message: string };

@@ -11,6 +11,8 @@ export interface GroupSummary {
   loops: LoopStats[];
   /** One line per worker that died. */
   failures: string[];
+  /** How late worker 0's first request left (the share's first request), ns; -1: unknown. */
+  firstLagNs: number;
 }
 
 type Batch = Extract<FromWorker, { type: 'batch' }>;
@@ -28,6 +30,7 @@ export class WorkerGroup {
   private stopped = false;
   private overdue = 0;
   private peakInFlight = 0;
+  private firstLagNs = -1;
   private readyResolve!: () => void;
   private doneResolve!: (s: GroupSummary) => void;
   readonly ready: Promise<void>;
@@ -58,6 +61,7 @@ export class WorkerGroup {
             this.overdue += m.overdue;
             this.peakInFlight += m.peakInFlight;
             this.loops.push(m.loop);
+            if (i === 0) this.firstLagNs = m.firstLagNs;
             this.settle(i);
             break;
           case 'fatal':
@@ -88,7 +92,7 @@ export class WorkerGroup {
     st.ready = true;
     this.checkReady();
     if (this.state.every((s) => s.done)) {
-      this.doneResolve({ sent: this.sent(), stopped: this.stopped, overdue: this.overdue, peakInFlight: this.peakInFlight, loops: this.loops, failures: this.failures });
+      this.doneResolve({ sent: this.sent(), stopped: this.stopped, overdue: this.overdue, peakInFlight: this.peakInFlight, loops: this.loops, failures: this.failures, firstLagNs: this.firstLagNs });
     }
   }
 

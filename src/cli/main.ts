@@ -7,7 +7,7 @@ import { formatHelp, parseArgs } from './flags.js';
  * `tailprobe report` does not pay for loading the HTTP client or the profiler.
  */
 export const COMMANDS: readonly string[] = [
-  'attack', 'report', 'encode', 'plot', 'compare', 'sweep', 'profile', 'pprof', 'explain', 'bench', 'demo',
+  'attack', 'report', 'encode', 'plot', 'compare', 'sweep', 'profile', 'pprof', 'explain', 'bench', 'demo', 'k8s',
 ];
 
 export async function loadCommand(name: string): Promise<Command> {

@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { readMetrics } from '../metrics/read.js';
+import { checkShardSet, expandInputs, shardSetLines, type RunGroup } from '../metrics/shards.js';
 import { runFromMetrics, type RunData, type RowStat } from './compare.js';
 import { SampleBuilder } from './sample.js';
 
@@ -20,22 +21,39 @@ export interface LoadOptions {
 const MAX_REPORT_BYTES = 4 << 20;
 
 export async function loadRun(path: string, opts: LoadOptions = {}): Promise<RunData> {
+  const files = await expandInputs([path]);
+  if (files.length !== 1 || files[0] !== path) return loadRunGroup({ label: path, files }, opts);
   if (path !== '-') {
     const report = await readSavedReport(path);
     if (report) return report;
   }
+  return loadRunGroup({ label: path, files: [path] }, opts);
+}
+
+/**
+ * One run from several results files: the shards of one plan (a directory of them, or consecutive
+ * files; see groupRuns), merged exactly (one Metrics, one block sample on one timeline). Shards of
+ * different plans are a UsageError; missing or overlapping shards and the start skew are notes.
+ */
+export async function loadRunGroup(group: RunGroup, opts: LoadOptions = {}): Promise<RunData> {
   const builder = new SampleBuilder();
-  const { metrics, sources } = await readMetrics([path], {
+  const { metrics, sources } = await readMetrics(group.files, {
     stdin: opts.stdin,
     onBatch: (batch) => {
       for (const r of batch) builder.add(r);
     },
   });
   const src = sources[0]!;
-  if (metrics.requests === 0) throw new UsageError(`${src.name}: no results`);
+  const name = sources.length === 1 ? src.name : group.label;
+  if (metrics.requests === 0) throw new UsageError(`${name}: no results`);
   const notes: string[] = [];
-  if (src.truncatedBytes > 0) notes.push(`ends with a cut-off record (${src.truncatedBytes} bytes ignored); compared what was complete`);
-  return runFromMetrics(src.name, src.format, metrics, src.meta, builder.build(opts.blockNs), notes);
+  for (const s of sources) {
+    const which = sources.length === 1 ? '' : `${s.name} `;
+    if (s.truncatedBytes > 0) notes.push(`${which}ends with a cut-off record (${s.truncatedBytes} bytes ignored); compared what was complete`);
+  }
+  const shards = checkShardSet(sources.map((s) => ({ name: s.name, info: s.meta.info })));
+  if (shards) notes.push(...shardSetLines(shards).map((l) => l.replace(/^(Warning|Note): /, '')));
+  return runFromMetrics(name, src.format, metrics, src.meta, builder.build(opts.blockNs), notes);
 }
 
 /** The run a saved JSON report describes, or null when the file is not one. */

@@ -18,3 +18,4 @@ export function pacerFromSpec(s: PacerSpec): BuiltinPacer {
       return sinePacer(s.meanPerSec, s.ampPerSec, s.periodNs);
   }
 }
+export { type Shard, WHOLE, checkShard, shareOf, shareSchedule, shardCount } from './shard.js';

@@ -1,7 +1,8 @@
 import { open, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { RuntimeError } from '../errors.js';
-import { openResults } from '../results/reader.js';
+import { openResults, type ResultSource } from '../results/reader.js';
+import { checkShardSet, groupRuns, type RunGroup } from '../metrics/shards.js';
 import { emptyMeta, type Result, type RunMeta } from '../results/result.js';
 import { renderPlotHtml, type PlotRenderOptions } from './html.js';
 import { RunAggregator, type RunAggregateOptions, type RunPlot } from './run.js';
@@ -56,7 +57,12 @@ export async function plotHtml(inputs: string[], opts: PlotOptions = {}): Promis
   const paths = inputs.length > 0 ? inputs : ['-'];
   const runs: RunPlot[] = [];
   let sweep: SweepPlot | null = null;
-  for (const path of paths) {
+  for (const group of await groupRuns(paths, opts.stdin)) {
+    const path = group.label;
+    if (group.files.length > 1 || group.files[0] !== path) {
+      runs.push(await aggregateShards(group, opts));
+      continue;
+    }
     const sw = await readSweepIfSweep(path);
     if (sw) {
       if (sweep) throw new RuntimeError(`${path}: only one sweep file can be plotted at a time (already have ${sweep.source})`);
@@ -87,6 +93,42 @@ export async function plotHtml(inputs: string[], opts: PlotOptions = {}): Promis
     throw new RuntimeError(`no results to plot in ${paths.join(', ')}`);
   }
   return renderPlotHtml(runs, sweep, opts);
+}
+
+/**
+ * The shards of one plan (a directory, or consecutive shard files; see groupRuns) as one run: every
+ * file streamed into one aggregator on the plan's timeline (x = 0 at the agreed start), so the page
+ * shows the one schedule. Shards of different plans are a UsageError.
+ */
+async function aggregateShards(group: RunGroup, opts: PlotOptions): Promise<RunPlot> {
+  const sources: ResultSource[] = [];
+  for (const f of group.files) sources.push(await openResults(f, opts.stdin));
+  async function* all(): AsyncIterable<readonly Result[]> {
+    for (const s of sources) yield* s.batches();
+  }
+  const meta = (): RunMeta => {
+    const first = sources[0]!.meta;
+    return { info: first.info, health: first.health, events: sources.flatMap((s) => s.meta.events) };
+  };
+  const plot = await aggregateRun(
+    {
+      source: group.label,
+      batches: all(),
+      get meta() {
+        return meta();
+      },
+      get truncated() {
+        return sources.some((s) => s.truncated);
+      },
+      get truncatedBytes() {
+        return sources.reduce((a, s) => a + s.truncatedBytes, 0);
+      },
+    },
+    opts,
+  );
+  checkShardSet(sources.map((s) => ({ name: s.name, info: s.meta.info })));
+  plot.parts = sources.map((s) => ({ source: s.name, meta: s.meta, truncated: s.truncated, truncatedBytes: s.truncatedBytes }));
+  return plot;
 }
 
 /** Sweep output is one JSON document with a list of steps; a results file never is. */

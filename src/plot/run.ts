@@ -31,6 +31,8 @@ export interface RunPlot {
   /** The input was cut off (a partial final record); it still plots, with a note. */
   truncated: boolean;
   truncatedBytes: number;
+  /** Set when the run was merged from several files (the shards of one plan): each file's meta. */
+  parts?: Array<{ source: string; meta: RunMeta; truncated: boolean; truncatedBytes: number }>;
 }
 
 export class RunAggregator {

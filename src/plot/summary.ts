@@ -88,7 +88,11 @@ function bytesCell(key: string, total: number, n: number): Cell {
 /** The warnings `tailprobe report` prints under a run (generator bottleneck, closed loop, truncation). */
 export function warningsHtml(runs: RunPlot[]): string {
   const items = runs.flatMap((r) =>
-    reportWarnings(r.metrics, [r.meta], [{ name: r.source, truncated: r.truncated, truncatedBytes: r.truncatedBytes }]).map(
+    reportWarnings(
+      r.metrics,
+      r.parts ? r.parts.map((p) => p.meta) : [r.meta],
+      (r.parts ?? [r]).map((p) => ({ name: p.source, truncated: p.truncated, truncatedBytes: p.truncatedBytes })),
+    ).map(
       (w) => `<li>${runs.length > 1 ? `<b>${escapeHtml(r.name)}</b>: ` : ''}${escapeHtml(w)}</li>`,
     ),
   );

@@ -1,6 +1,7 @@
 import type { Metrics, ScheduleSummary } from '../metrics/metrics.js';
 import { LATE_SEND_THRESHOLD_NS, type RunMeta } from '../results/result.js';
 import { dur, pct } from './format.js';
+import { shardNotes } from '../metrics/shards.js';
 
 /**
  * Is the measurement to be trusted? A report says so in plain words when the numbers describe the
@@ -136,6 +137,7 @@ export function reportWarnings(m: Metrics, meta: RunMeta[] = [], sources: Source
       out.push(`Note: the run ended early (${h.ended})${unsent}.`);
     }
   }
+  out.push(...shardNotes(meta, sources.map((s) => s.name)));
   out.push(...truncationNotes(sources));
   return out;
 }

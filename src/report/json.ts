@@ -1,6 +1,7 @@
 import type { Metrics } from '../metrics/metrics.js';
 import type { RunMeta } from '../results/result.js';
 import { formatRfc3339Nano } from '../results/timestamp.js';
+import { checkShardSet } from '../metrics/shards.js';
 import { reportWarnings, type SourceSummary } from './health.js';
 import { LatencyBuckets } from './hist.js';
 
@@ -69,6 +70,25 @@ export function jsonReport(
     },
     warnings: reportWarnings(m, meta, sources),
   });
+  // Ours: the shard set, when the inputs are shards of one plan (docs/distributed.md).
+  let set = null;
+  try {
+    set = checkShardSet(meta.map((x, i) => ({ name: sources[i]?.name ?? `input ${i + 1}`, info: x.info })));
+  } catch {
+    // Shards of different plans: said in the warnings (and refused by runReport at the end).
+  }
+  if (set) {
+    out.shards = {
+      plan: set.plan.id,
+      start_at: set.plan.startAt,
+      count: set.count,
+      present: set.present,
+      missing: set.missing,
+      duplicates: set.duplicates.map((d) => d.index),
+      start_skew: set.startSkewNs,
+      clock_error: set.clockErrorNs,
+    };
+  }
   return out;
 }
 

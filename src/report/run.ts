@@ -2,6 +2,7 @@ import { UsageError } from '../errors.js';
 import { Metrics } from '../metrics/metrics.js';
 import { readMetrics } from '../metrics/read.js';
 import type { ResultSource } from '../results/reader.js';
+import { checkShardSet, expandInputs } from '../metrics/shards.js';
 import type { RunMeta } from '../results/result.js';
 import { hdrplotReport } from './hdrplot.js';
 import { histReport, LatencyBuckets, parseHistBuckets } from './hist.js';
@@ -100,7 +101,7 @@ export async function runReport(opts: RunReportOptions): Promise<RunReportResult
   }
   let sources: ResultSource[];
   try {
-    ({ sources } = await readMetrics(opts.inputs, {
+    ({ sources } = await readMetrics(await expandInputs(opts.inputs), {
       stdin: opts.stdin,
       into: metrics,
       signal: opts.signal,
@@ -114,6 +115,8 @@ export async function runReport(opts: RunReportOptions): Promise<RunReportResult
   } finally {
     if (timer) clearInterval(timer);
   }
+  // Shards of different plans: their union is not one schedule (a one-line UsageError, exit 2).
+  checkShardSet(sources.map((s) => ({ name: s.name, info: s.meta.info })));
   opts.out.write((timer && opts.clearScreen ? CLEAR : '') + render());
   let failed = false;
   if (opts.gate) {

@@ -74,6 +74,60 @@ export interface RunInfo {
   id?: string;
   /** Whether requests carried a traceparent header made from `id` (targets with their own kept theirs). */
   traceparent?: boolean;
+  /**
+   * Set when this run is one shard of a schedule split across generators (`attack -shard=K/N
+   * -start-at=...`); absent in files written before sharding existed, and in runs without it.
+   * `rate`, `pacer` and `duration` above describe the whole plan; this file holds the requests
+   * i ≡ index (mod count).
+   */
+  shard?: ShardInfo;
+}
+
+/** One shard of a plan: which share, of what schedule, and how well its clock knew the start. */
+export interface ShardInfo {
+  /** K: this file holds requests i ≡ index (mod count). */
+  index: number;
+  /** N. */
+  count: number;
+  /** The whole schedule every shard of the run shares. */
+  plan: PlanInfo;
+  /** How this shard's wall clock stood (see src/time/quality.ts), and how it met the start. */
+  clock: ShardClock;
+}
+
+export interface PlanInfo {
+  /** Digest of everything below and the shard count: equal in every shard of one run. */
+  id: string;
+  /** The pacer's spec (null: max mode), as pacerFromSpec takes it. */
+  pacer: { kind: string; [k: string]: number | string } | null;
+  /** Length of the schedule, ns (0: until stopped). */
+  durationNs: number;
+  /** Digest of the targets (method, URL, headers, body), so shards with other targets are told apart. */
+  targets: string;
+  /** The agreed wall-clock instant of offset 0, RFC 3339 with nanoseconds. */
+  startAt: string;
+}
+
+export interface ShardClock {
+  source: string;
+  synchronized: boolean | null;
+  /** This clock minus NTP time, ns; null: unknown. */
+  offsetNs: number | null;
+  /** Bound on this clock's error, ns; null: unknown. */
+  maxErrorNs: number | null;
+  detail: string;
+  /**
+   * How long before the agreed start this shard was ready to send (its connections open), ns, on its
+   * own clock. Negative: it was late, and its first requests went out late (their send lag says by how much).
+   */
+  readyLeadNs: number;
+  /** max(0, -readyLeadNs): how late this shard was for the start (the -start-at miss), ns. */
+  startMissNs: number;
+  /**
+   * How late this shard's first request actually left, ns (its own clock): the start as it happened,
+   * which includes the miss. Known at the end of the run (the file's last info record carries it).
+   */
+  firstSendLagNs?: number;
 }
 
 /** How the generator itself fared: a run where the generator was the bottleneck is flagged. */

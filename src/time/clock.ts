@@ -35,6 +35,18 @@ export class Clock {
     return new Clock(hrNow + delayNs, epochNow + delayNs);
   }
 
+  /**
+   * A clock whose offset 0 is the wall-clock instant `epochNs` (ns since the epoch), e.g. a
+   * `-start-at` that several generators agreed on. The instant is mapped onto this process's
+   * monotonic clock once, through the wall clock now; from then on the schedule never follows a
+   * wall-clock step. How well N processes agree on offset 0 is how well their wall clocks agree.
+   */
+  static startingAt(epochNs: bigint): Clock {
+    const hrNow = process.hrtime.bigint();
+    const epochNow = wallClockNs();
+    return new Clock(hrNow + (epochNs - epochNow), epochNs);
+  }
+
   /** Nanoseconds since offset 0 (negative before the start). */
   nowNs(): number {
     return (performance.now() - this.perfStart) * 1e6;

@@ -12,6 +12,7 @@ import { EXPLAIN_ATTACK_EXTENSION } from '../explain-flags.js';
 import { SLO_ATTACK_EXTENSION } from '../slo-flags.js';
 import { PROFILE_ATTACK_EXTENSION } from '../profile-flags.js';
 import { openOutput } from '../output.js';
+import { SHARD_FLAGS, shardOptions } from '../shard-flags.js';
 
 export const ATTACK_EXTENSIONS: AttackExtension[] = [SLO_ATTACK_EXTENSION, PROFILE_ATTACK_EXTENSION, EXPLAIN_ATTACK_EXTENSION];
 
@@ -57,7 +58,7 @@ export const command: Command = {
       "request's intended send time, so a generator that falls behind shows it instead of hiding the tail.",
     ].join('\n'),
     get flags() {
-      return [...FLAGS, ...ATTACK_EXTENSIONS.flatMap((e) => e.flags)];
+      return [...FLAGS, ...SHARD_FLAGS, ...ATTACK_EXTENSIONS.flatMap((e) => e.flags)];
     },
     examples: [
       'echo "GET http://127.0.0.1:8080/api/lookup" | tailprobe attack -duration=60s -rate=500 | tailprobe report',
@@ -118,6 +119,7 @@ export const command: Command = {
       keepHeaders: format !== 'binary',
       name: args.string('name'),
       headers,
+      ...shardOptions(args),
       signal: stop.signal,
       abandonSignal: abandon.signal,
     };
@@ -173,7 +175,8 @@ export const command: Command = {
         stderr.write(`\r${formatProgress({ elapsedNs, metrics: out.metrics, inFlight: 0, sent: out.metrics.requests })}\x1b[K\n`);
       }
       const events = out.meta[0]!.events;
-      writer.writeMeta({ health: out.health, ...(events.length ? { events } : {}) });
+      // The info again: a shard's now says how its start went (RunInfo.shard.clock.firstSendLagNs).
+      writer.writeMeta({ info: out.info, health: out.health, ...(events.length ? { events } : {}) });
       await writer.close().catch((err) => {
         throw output.failure() ?? err;
       });

@@ -1,5 +1,6 @@
 import { UsageError } from '../../errors.js';
-import { compareRuns, comparisonJson, formatComparison, loadRun, parseFailOn, type RunData } from '../../compare/index.js';
+import { compareRuns, comparisonJson, formatComparison, loadRun, loadRunGroup, parseFailOn, type RunData } from '../../compare/index.js';
+import { groupRuns } from '../../metrics/shards.js';
 import type { Command } from '../command.js';
 import { openOutput } from '../output.js';
 
@@ -47,8 +48,13 @@ export const command: Command = {
     const failOn = parseFailOn(args.string('fail-on'));
     const minChange = parsePercent(args.string('min-change'), 'min-change');
 
+    // A directory of shard files, or consecutive shard files of one plan, is one run (docs/distributed.md).
     const runs: RunData[] = [];
-    for (const p of paths) runs.push(await loadRun(p, { blockNs: blockNs || undefined, stdin: io.stdin }));
+    for (const g of await groupRuns(paths, io.stdin)) {
+      const o = { blockNs: blockNs || undefined, stdin: io.stdin };
+      runs.push(g.files.length === 1 && g.files[0] === g.label ? await loadRun(g.label, o) : await loadRunGroup(g, o));
+    }
+    if (runs.length < 2) throw new UsageError('compare: need two or more runs (the files given are the shards of one run)');
     const res = compareRuns(runs, {
       confidence: args.number('confidence'),
       resamples: args.number('resamples'),

@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Job } from 'kubernetes-models/batch/v1/Job';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/paths.js';
+import { podResources } from '../../src/distribute/index.js';
+
+interface Manifest {
+  kind: string;
+  items: Array<Record<string, any>>;
+}
+
+/** Validates each item with the JSON schemas of the Kubernetes API that kubernetes-models ships (from the API's OpenAPI spec). */
+function validate(m: Manifest): void {
+  assert.equal(m.kind, 'List');
+  for (const item of m.items) {
+    if (item.kind === 'Job') new Job(item as any).validate();
+    else if (item.kind === 'ConfigMap') new ConfigMap(item as any).validate();
+    else assert.fail(`unexpected kind ${item.kind}`);
+  }
+}
+
+async function generate(dir: string, extra: string[]): Promise<Manifest> {
+  const targets = join(dir, 'targets.txt');
+  writeFileSync(targets, 'GET http://127.0.0.1:9/d/10\n\nGET http://127.0.0.1:9/d/30\n');
+  const r = await runCli(['k8s', 'job', '-shards=4', '-image=registry.example/tailprobe:0.1.0', `-targets=${targets}`, ...extra], { timeoutMs: 30_000 });
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout.toString()) as Manifest;
+}
+
+test('the generated Job manifest passes the Kubernetes API schema (kubernetes-models), for logs and volume collection', { timeout: 60_000 }, async () => {
+  const dir = tempDir();
+  try {
+    for (const extra of [[], ['-collect=volume', '-volume-claim=results', '-namespace=load']]) {
+      const m = await generate(dir, [...extra, '--', '-rate=2000', '-duration=5m']);
+      validate(m);
+      const job = m.items.find((i) => i.kind === 'Job')!;
+      assert.equal(job.spec.completionMode, 'Indexed');
+      assert.equal(job.spec.completions, 4);
+      assert.equal(job.spec.parallelism, 4);
+      const c = job.spec.template.spec.containers[0];
+      assert.ok(c.args.includes('-shard=$(JOB_COMPLETION_INDEX)/4'), c.args.join(' '));
+      assert.ok(c.args.some((a: string) => /^-start-at=\d{4}-\d\d-\d\dT/.test(a)));
+      assert.ok(c.env.some((e: any) => e.name === 'JOB_COMPLETION_INDEX'));
+      assert.deepEqual(c.resources, podResources(500)); // 2000/s over 4 pods
+      assert.equal(c.resources.limits.cpu, undefined, 'no CPU limit: throttling would be the tail');
+    }
+    // The validator is real: a manifest that breaks the schema is refused.
+    const bad = await generate(dir, ['--', '-rate=100', '-duration=10s']);
+    const job = bad.items.find((i) => i.kind === 'Job')!;
+    job.spec.completions = 'four';
+    delete job.spec.template.spec.containers[0].name;
+    assert.throws(() => validate(bad), /completions must be integer/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('k8s job: bad input is one line and exit 2', { timeout: 60_000 }, async () => {
+  const dir = tempDir();
+  try {
+    const targets = join(dir, 't.txt');
+    writeFileSync(targets, 'GET http://127.0.0.1:9/\n');
+    const cases: Array<[string[], RegExp]> = [
+      [['k8s', 'job', '-image=x', `-targets=${targets}`, '--', '-rate=10', '-duration=1s'], /-shards=N is required/],
+      [['k8s', 'job', '-shards=2', '-image=x', `-targets=${targets}`, '--', '-rate=10'], /needs a -duration/],
+      [['k8s', 'job', '-shards=2', '-image=x', `-targets=${targets}`, '--', '-rate=0', '-duration=1s'], /max mode/],
+      [['k8s', 'job', '-shards=2', '-image=x', `-targets=${targets}`, '--', '-rate=10', '-duration=1s', '-shard=0/2'], /set per pod/],
+      [['k8s', 'job', '-shards=2', '-image=x', `-targets=${targets}`, '-start-at=2020-01-01T00:00:00Z', '--', '-rate=10', '-duration=1s'], /future/],
+    ];
+    for (const [args, want] of cases) {
+      const r = await runCli(args, { timeoutMs: 30_000 });
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, want);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
