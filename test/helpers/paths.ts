@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 /** The repository root (tests run from dist/test/..., sources and fixtures live at the root). */
@@ -12,6 +12,25 @@ export const FIXTURES = join(REPO_ROOT, 'test', 'fixtures');
 /** Screenshots and other artifacts a person may want to look at after a run. */
 export const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 
+const made = new Set<string>();
+
+/**
+ * A fresh temp dir, removed when the test file's process exits (node --test runs each file in its
+ * own process), whether or not the test that made it removed it itself or got that far.
+ */
 export function tempDir(prefix = 'tailprobe-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (made.size === 0) process.once('exit', removeTempDirs);
+  made.add(dir);
+  return dir;
+}
+
+function removeTempDirs(): void {
+  for (const dir of made) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch (err) {
+      process.stderr.write(`tailprobe tests: could not remove ${dir}: ${(err as Error).message}\n`);
+    }
+  }
 }
