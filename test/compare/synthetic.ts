@@ -4,10 +4,10 @@ import { Rng } from '../../src/compare/rng.js';
 import { SampleBuilder } from '../../src/compare/sample.js';
 import { runFromMetrics, type RunData } from '../../src/compare/compare.js';
 
-import { result } from '../helpers/results.js';
+import { result } from '../../support/results.js';
 
 /** Synthetic runs for compare tests: known distributions, seeded, timestamps on a constant-rate schedule. */
-export { T0, result } from '../helpers/results.js';
+export { T0, result } from '../../support/results.js';
 
 /** Lognormal latencies (median `medianMs`, shape `sigma`), seeded. */
 export function lognormal(seed: number, n: number, medianMs: number, sigma: number): number[] {

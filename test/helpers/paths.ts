@@ -1,10 +1,9 @@
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { makeTempDir, REPO_ROOT } from '../../support/paths.js';
 
-/** The repository root (tests run from dist/test/..., sources and fixtures live at the root). */
-export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/** The repository root (sources and fixtures live there). */
+export { REPO_ROOT };
 /** The CLI launcher, as users run it. */
 export const CLI = join(REPO_ROOT, 'bin', 'tailprobe.js');
 /** Fixtures that are not TypeScript (Go sources, hand-written vegeta files) stay in test/fixtures. */
@@ -19,7 +18,7 @@ const made = new Set<string>();
  * own process), whether or not the test that made it removed it itself or got that far.
  */
 export function tempDir(prefix = 'tailprobe-test-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dir = makeTempDir(prefix);
   if (made.size === 0) process.once('exit', removeTempDirs);
   made.add(dir);
   return dir;

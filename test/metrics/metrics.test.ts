@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Metrics, DurationHistogram } from '../../src/metrics/index.js';
 import type { Result } from '../../src/results/result.js';
-import { result as resultNs } from '../helpers/results.js';
+import { result as resultNs } from '../../support/results.js';
 
 /** Request i, `latencyMs` long, 100 bytes in. */
 const result = (i: number, latencyMs: number, over: Partial<Result> = {}): Result => resultNs(i, latencyMs * 1e6, { bytesIn: 100, ...over });

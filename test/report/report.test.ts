@@ -14,7 +14,7 @@ import { parseReportType } from '../../src/report/run.js';
 import { parseDuration } from '../../src/units/duration.js';
 import { UsageError } from '../../src/errors.js';
 import { FIXTURES } from '../helpers/paths.js';
-import { metricsOf, result, T0 } from '../helpers/results.js';
+import { metricsOf, result, T0 } from '../../support/results.js';
 
 /** 10,000 results, latencies 100µs, 200µs, ... 1s in shuffled order, every 100th a 500; sent every 1ms. */
 function knownRun(opts: { sendLag?: (i: number) => number } = {}): Result[] {

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { createResultWriter } from '../../src/results/writer.js';
 import type { ResultFormat } from '../../src/results/formats.js';
 import type { Result } from '../../src/results/result.js';
-import { result, T0 } from '../helpers/results.js';
+import { result, T0 } from '../../support/results.js';
 
 /** Results as the bytes a results file of `format` holds, written by the real writer. */
 export async function encodeToBuffer(results: Result[], format: ResultFormat): Promise<Buffer> {

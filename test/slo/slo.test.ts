@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseSlo, parseSloFlags, evaluateSlo, formatSloVerdicts, sloExitCode, sloGate } from '../../src/slo/index.js';
 import { Metrics } from '../../src/metrics/index.js';
 import { UsageError, EXIT_SLO_FAILED } from '../../src/errors.js';
-import { result } from '../helpers/results.js';
+import { result } from '../../support/results.js';
 
 /** 1000 requests every 2 ms (500 req/s): latency i+1 ms for i < 1000, so pN = N*10 ms; requests 0..4 fail. */
 function knownRun(): Metrics {

@@ -1,8 +1,8 @@
 import { createWriteStream } from 'node:fs';
-import { createResultWriter } from '../../src/results/writer.js';
-import type { Result, RunEvent, RunMeta } from '../../src/results/result.js';
-import { Rng } from '../../src/compare/rng.js';
-import { result } from '../helpers/results.js';
+import { createResultWriter } from '../src/results/writer.js';
+import type { Result, RunEvent, RunMeta } from '../src/results/result.js';
+import { Rng } from '../src/compare/rng.js';
+import { result } from './results.js';
 
 /**
  * A synthetic open-model run with a tail worth looking at, for plot tests and the plot benchmark:

@@ -1,5 +1,5 @@
-import { Metrics } from '../../src/metrics/metrics.js';
-import type { Result } from '../../src/results/result.js';
+import { Metrics } from '../src/metrics/metrics.js';
+import type { Result } from '../src/results/result.js';
 
 /** 2026-11-27T08:00:00Z in ns: the start of every made-up run in the tests. */
 export const T0 = 1795766400000000000n;
