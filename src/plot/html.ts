@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeRun, encodeSweep } from './encode.js';
+import { encodeRun, encodeSweep, type PlotData } from './encode.js';
 import type { RunPlot } from './run.js';
 import { escapeHtml, parametersTable, summaryTable, sweepTable, warningsHtml } from './summary.js';
 import type { SweepPlot } from './sweep.js';
@@ -45,7 +45,7 @@ function scriptSafe(s: string): string {
 export function renderPlotHtml(runs: RunPlot[], sweep: SweepPlot | null, opts: PlotRenderOptions = {}): string {
   const a = loadAssets();
   const title = opts.title ?? (runs.length === 1 ? `tailprobe: ${runs[0]!.name}` : 'tailprobe plot');
-  const data = {
+  const data: PlotData = {
     version: 1,
     title,
     yScale: opts.yScale ?? 'log',

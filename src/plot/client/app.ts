@@ -7,9 +7,11 @@
  * points redraw in tens of milliseconds while uPlot keeps axes, zoom, cursor and legends.
  *
  * Browser globals are declared locally as `any`: the repository compiles for Node (no DOM lib),
- * and the browser test (test/plot/browser.test.ts) is what checks this file end to end.
+ * and the browser test (test/plot/browser.test.ts) is what checks this file end to end. The data is
+ * typed: PlotData is the encoder's own type (../encode.ts), imported as a type only, which the
+ * compiler erases, so this file still compiles to one self-contained script.
  */
-export {};
+import type { Encoded, EncodedRun, PlotData } from '../encode.js';
 
 declare const uPlot: any;
 declare const document: any;
@@ -17,13 +19,7 @@ declare const window: any;
 
 // ---- data ---------------------------------------------------------------------------------------
 
-interface Encoded {
-  f32?: string;
-  f64?: string;
-  u8?: string;
-}
-
-const DATA = JSON.parse(document.getElementById('tp-data').textContent);
+const DATA: PlotData = JSON.parse(document.getElementById('tp-data').textContent);
 
 function bytes(b64: string): Uint8Array {
   const s = atob(b64);
@@ -365,10 +361,10 @@ interface RunView {
   yMin: number;
   yMax: number;
   bucketS: number;
-  data: any;
+  data: EncodedRun;
 }
 
-function decodeRun(r: any, index: number): RunView {
+function decodeRun(r: EncodedRun, index: number): RunView {
   const okX = arr(r.points.ok.x);
   const okY = arr(r.points.ok.y);
   const errX = arr(r.points.err.x);
@@ -644,7 +640,7 @@ function align(series: { x: ArrayLike<number>; y: ArrayLike<number> }[]): any[] 
 }
 
 function distributionChart(views: RunView[], container: any): any {
-  const runs = DATA.runs as any[];
+  const runs = DATA.runs;
   const data = align(runs.map((r) => ({ x: arr(r.dist.x), y: arr(r.dist.y) })));
   let lo = Infinity;
   let hi = 0;
@@ -730,10 +726,10 @@ function overlayChart(views: RunView[], container: any, group: Group): any {
 }
 
 function sweepChart(container: any): any {
-  const sw = DATA.sweep;
+  const sw = DATA.sweep!;
   const rate = arr(sw.rate);
-  const cols = ['p50', 'p90', 'p99', 'p999', 'max'].map((k) => nullable(arr(sw[k])));
-  const limits: { label: string; ms: number }[] = sw.slo?.limits ?? [];
+  const cols = (['p50', 'p90', 'p99', 'p999', 'max'] as const).map((k) => nullable(arr(sw[k])));
+  const limits = sw.slo?.limits ?? [];
   let lo = Infinity;
   let hi = 0;
   for (const c of cols) for (const y of c) if (y != null && y > 0) (lo = Math.min(lo, y)), (hi = Math.max(hi, y));
@@ -841,7 +837,7 @@ function render(): void {
   registry.length = 0;
   const root = document.getElementById('tp-charts');
   root.textContent = '';
-  const runs = DATA.runs as any[];
+  const runs = DATA.runs;
   const longest = Math.max(1e-3, ...views.map((v) => v.dur));
 
   if (runs.length > 1) {
@@ -908,7 +904,7 @@ function render(): void {
 
 function main(): void {
   const t0 = performance.now();
-  views = (DATA.runs as any[]).map(decodeRun);
+  views = DATA.runs.map(decodeRun);
   for (const v of views) {
     yShared.lo = Math.min(yShared.lo, v.yMin);
     yShared.hi = Math.max(yShared.hi, v.yMax);
