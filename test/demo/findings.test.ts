@@ -14,6 +14,7 @@ import {
 } from '../../src/demo/findings.js';
 import { niceRate } from '../../src/demo/calibrate.js';
 import { parseReadyLine } from '../../src/demo/service.js';
+import { result } from '../../support/results.js';
 
 /**
  * The demo's sentences are computed from measurements: these check that each one follows the
@@ -49,7 +50,7 @@ test('tailShape: a fat tail is p99 >= 10x p50 and >= 3x mean; otherwise it says 
 test('runNumbers comes from Metrics', () => {
   const m = new Metrics();
   for (let i = 1; i <= 100; i++) {
-    m.add({ attack: 'a', seq: i, code: 200, timestamp: BigInt(i) * 10_000_000n, latency: i * 1e6, sendLag: 0, bytesOut: 0, bytesIn: 10, error: '', body: null, method: 'GET', url: 'u', headers: null });
+    m.add(result(i, i * 1e6, { attack: 'a', timestamp: BigInt(i) * 10_000_000n, sendLag: 0, url: 'u' }));
   }
   const n = runNumbers('broken', m);
   assert.equal(n.name, 'broken');
