@@ -13,10 +13,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, tempDir } from '../test/helpers/paths.js';
-import { CHROMIUM_CANDIDATES, findTool } from '../test/helpers/tools.js';
-import { launchChromium, openReport } from '../test/plot/browser.js';
-import { writeSyntheticFile } from '../test/plot/synthetic.js';
+import { REPO_ROOT, makeTempDir as tempDir } from '../support/paths.js';
+import { CHROMIUM_CANDIDATES, findTool } from '../support/tools.js';
+import { launchChromium, openReport } from '../support/browser.js';
+import { writeSyntheticFile } from '../support/synthetic-run.js';
 
 interface Run {
   ms: number;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { formatHelp, parseArgs, type CommandSpec } from '../src/cli/flags.js';
 import { TailprobeError } from '../src/errors.js';
 import { formatDuration } from '../src/units/index.js';
-import { findTool } from '../test/helpers/tools.js';
+import { findTool } from '../support/tools.js';
 import { scratchDir } from './lib/context.js';
 import { formatProfileSummary, summarizeCpuProfile, type CpuProfile } from './lib/cpuprofile.js';
 import { NGINX_CANDIDATES, startNginx } from './lib/nginx.js';

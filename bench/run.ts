@@ -11,7 +11,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatHelp } from '../src/cli/flags.js';
 import { TailprobeError } from '../src/errors.js';
-import { findTool } from '../test/helpers/tools.js';
+import { findTool } from '../support/tools.js';
 import { autocannonCli } from './lib/autocannon.js';
 import { scratchDir, type Ctx, type Tools } from './lib/context.js';
 import { optionsFrom, spec, SUITE_NAMES } from './lib/options.js';

@@ -101,11 +101,13 @@ export {
   sloPassed,
   sloExitCode,
   sloGate,
+  judgeSlo,
   sloAttackPlugin,
   sloReportGate,
   type Slo,
   type SloThreshold,
   type SloVerdict,
+  type SloJudgement,
 } from './slo/index.js';
 
 // compare: two runs, bootstrap confidence intervals, a verdict per statistic.

@@ -52,17 +52,20 @@ interface Import {
  * Statements are matched only at the start of a line, so examples inside doc comments are not read.
  */
 export function srcImports(): Import[] {
-  const out: Import[] = [];
-  const statement = /^(?:import|export)\b[^'"`;]*?(?:\bfrom\s*)?['"](\.{1,2}\/[^'"]+)['"]/gm;
+  return relativeImports(SRC)
+    .filter((i) => i.target.startsWith(SRC + sep))
+    .map((i) => ({ from: folderOf(i.file), to: folderOf(i.target), file: relative(REPO_ROOT, i.file), spec: i.spec }));
+}
+
+/** Every relative import of every .ts file under `dir`, resolved to the absolute path it names. */
+function relativeImports(dir: string): Array<{ file: string; spec: string; target: string }> {
+  const out: Array<{ file: string; spec: string; target: string }> = [];
+  const statement = /^(?:import|export)\b[^'"`;()=]*?(?:\bfrom\s*)?['"](\.{1,2}\/[^'"]+)['"]/gm;
   const dynamic = /\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
-  for (const file of sources(SRC)) {
+  for (const file of sources(dir)) {
     const text = readFileSync(file, 'utf8');
     for (const re of [statement, dynamic]) {
-      for (const m of text.matchAll(re)) {
-        const target = resolve(dirname(file), m[1]!);
-        if (!target.startsWith(SRC + sep)) continue;
-        out.push({ from: folderOf(file), to: folderOf(target), file: relative(REPO_ROOT, file), spec: m[1]! });
-      }
+      for (const m of text.matchAll(re)) out.push({ file, spec: m[1]!, target: resolve(dirname(file), m[1]!) });
     }
   }
   return out;
@@ -95,6 +98,16 @@ test('imports point down the layers, never up, and nothing below src/cli imports
     .filter((i) => layerOf(i.to) > layerOf(i.from))
     .map((i) => `${i.file} imports ${i.spec} (${i.from}, layer ${layerOf(i.from)} -> ${i.to}, layer ${layerOf(i.to)})`);
   assert.deepEqual(up, []);
+});
+
+test('src imports only src; bench/ and support/ never import test code', () => {
+  const outside = (dir: string, allowed: string[]) =>
+    relativeImports(join(REPO_ROOT, dir))
+      .filter((i) => !allowed.some((a) => i.target.startsWith(join(REPO_ROOT, a) + sep)))
+      .map((i) => `${relative(REPO_ROOT, i.file)} imports ${i.spec}`);
+  assert.deepEqual(outside('src', ['src']), []);
+  assert.deepEqual(outside('bench', ['bench', 'src', 'support']), []);
+  assert.deepEqual(outside('support', ['support', 'src']), []);
 });
 
 test('the package root names each export (no export *) and reaches no CLI code', () => {

@@ -1,6 +1,6 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findTool } from '../../test/helpers/tools.js';
+import { findTool } from '../../support/tools.js';
 import { runProcess, type ProcessRun } from './proc.js';
 import { parseJsonReport, type ReportSummary } from './report-json.js';
 

@@ -133,7 +133,7 @@ export const DEFAULTS = {
  * runner, a 2-core staging box); a generator that takes every core measures its own contention
  * with the target. One Node thread keeps a schedule well past 5,000 req/s, and each worker has
  * its own connections, so more workers than the rate needs only spreads the load thinner.
- * On this project's 2-core machine that is 1.
+ * On a 2-core machine that is 1.
  */
 export function defaultWorkers(perSec: number | null, cores = availableParallelism()): number {
   const half = Math.max(1, Math.floor(cores / 2));

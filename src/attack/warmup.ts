@@ -10,8 +10,8 @@ import { Runner } from './runner.js';
  * in-memory sockets before the clock starts, until it runs at full speed. Nothing goes on the
  * network.
  *
- * Why: a cold process is slow for longer than one would think. Measured on this project's 2-core
- * VM, in memory, per request: 180 µs for the first 5,000 requests, 110 µs for the next 5,000, 25 µs
+ * Why: a cold process is slow for longer than one would think. Measured on a 2-core
+ * machine, in memory, per request: 180 µs for the first 5,000 requests, 110 µs for the next 5,000, 25 µs
  * for the next, 14 µs after that. undici compiles its WebAssembly parser on the first connection,
  * and V8 optimises the request path only after thousands of runs (its compiler threads compete for
  * the same cores). A paced attack that starts cold sends late for its first seconds (at 5,000 req/s

@@ -13,6 +13,81 @@ export interface Encoded {
   u8?: string;
 }
 
+/**
+ * The page's data document (the JSON in <script id="tp-data">), as html.ts writes it and the page
+ * script (client/app.ts) reads it: one type for both sides, imported by the page as a type only
+ * (erased, so the page stays one script). Times in s from the run's start, latencies in ms.
+ */
+export interface PlotData {
+  version: 1;
+  title: string;
+  yScale: 'log' | 'linear';
+  runs: EncodedRun[];
+  sweep: EncodedSweep | null;
+}
+
+export interface EncodedRun {
+  name: string;
+  source: string;
+  durationS: number;
+  points: {
+    /** Every request is drawn (no downsampling). */
+    exact: boolean;
+    seen: number;
+    kept: number;
+    ok: { x: Encoded; y: Encoded };
+    err: { x: Encoded; y: Encoded };
+  };
+  series: {
+    bucketS: number;
+    /** Bucket starts, s. */
+    x: Encoded;
+    /** Where the last bucket's step ends, s. */
+    endS: number;
+    p50: Encoded;
+    p99: Encoded;
+    p999: Encoded;
+    max: Encoded;
+    requests: Encoded;
+    completed: Encoded;
+    successes: Encoded;
+    errors: Encoded;
+    codes: { code: number; counts: Encoded }[];
+    lateResults: number;
+  };
+  /** Latency by percentile: x is 1/(1-q) (the HdrHistogram axis), y ms. */
+  dist: { x: Encoded; y: Encoded };
+  events: EncodedEvents;
+}
+
+export interface EncodedEvents {
+  count: number;
+  /** 0 = gc, 1 = stall. */
+  kind: Encoded;
+  x0: Encoded;
+  durMs: Encoded;
+  /** Index into `details`. */
+  detail: Encoded;
+  details: string[];
+  gcCount: number;
+  gcMaxMs: number;
+  stallCount: number;
+  stallMaxMs: number;
+}
+
+export interface EncodedSweep {
+  source: string;
+  rate: Encoded;
+  p50: Encoded;
+  p90: Encoded;
+  p99: Encoded;
+  p999: Encoded;
+  max: Encoded;
+  knee: number | null;
+  kneeMethod: SweepPlot['kneeMethod'];
+  slo: { text: string; limits: { label: string; ms: number }[] } | null;
+}
+
 export function f32(values: ArrayLike<number>, scale = 1): Encoded {
   const a = new Float32Array(values.length);
   for (let i = 0; i < values.length; i++) a[i] = values[i]! * scale;
@@ -34,7 +109,7 @@ const NS_PER_MS = 1e-6;
 /** Events beyond this many are thinned to the longest ones (a short pause is invisible anyway). */
 export const MAX_EVENTS = 50_000;
 
-export function encodeRun(run: RunPlot): object {
+export function encodeRun(run: RunPlot): EncodedRun {
   const m = run.metrics;
   const durNs = Math.max(1e6, m.requests > 0 ? Number(m.latest - run.t0) : 0);
   const s = run.series;
@@ -74,7 +149,7 @@ export function encodeRun(run: RunPlot): object {
   };
 }
 
-function encodeEvents(all: RunEvent[], t0: bigint, durNs: number): object {
+function encodeEvents(all: RunEvent[], t0: bigint, durNs: number): EncodedEvents {
   let events = all.filter((e) => {
     const start = Number(e.start - t0);
     return start + e.duration >= 0 && start <= durNs;
@@ -111,7 +186,7 @@ function encodeEvents(all: RunEvent[], t0: bigint, durNs: number): object {
   };
 }
 
-export function encodeSweep(sw: SweepPlot): object {
+export function encodeSweep(sw: SweepPlot): EncodedSweep {
   const col = (k: 'p50' | 'p90' | 'p99' | 'p999' | 'max') => f32(sw.steps.map((s) => s[k]), NS_PER_MS);
   return {
     source: sw.source,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeRun, encodeSweep } from './encode.js';
+import { encodeRun, encodeSweep, type PlotData } from './encode.js';
 import type { RunPlot } from './run.js';
 import { escapeHtml, parametersTable, summaryTable, sweepTable, warningsHtml } from './summary.js';
 import type { SweepPlot } from './sweep.js';
@@ -32,9 +32,49 @@ function loadAssets(): { uplotJs: string; uplotCss: string; app: string } {
   assets = {
     uplotJs: strip(readFileSync(join(uplotDir, 'uPlot.iife.min.js'), 'utf8')),
     uplotCss: readFileSync(join(uplotDir, 'uPlot.min.css'), 'utf8'),
-    app: strip(readFileSync(join(here, 'client', 'app.js'), 'utf8')),
+    app: strip(joinClientModules(join(here, 'client'), 'app.js')),
   };
   return assets;
+}
+
+const RELATIVE_IMPORT = /^import\s[^;]*?from\s*'\.\/([\w-]+\.js)';$/gm;
+const TOP_LEVEL_NAME = /^(?:async\s+)?(?:function\*?|const|let|var|class)\s+([\w$]+)/gm;
+
+/**
+ * The page script as one script: the compiled client/app.js and the client modules it imports,
+ * dependencies first, with their relative imports removed and their exports made plain
+ * declarations (the page's modules import one another by name, never `as` another name). Joined,
+ * they share one scope, so a top-level name may be declared by one module only: a second one is an
+ * error here rather than a SyntaxError in the browser.
+ */
+export function joinClientModules(dir: string, entry: string): string {
+  const order: string[] = [];
+  const text = new Map<string, string>();
+  const visit = (file: string, path: string[]) => {
+    if (path.includes(file)) throw new Error(`plot client: import cycle ${[...path, file].join(' -> ')}`);
+    if (text.has(file)) return;
+    const src = readFileSync(join(dir, file), 'utf8');
+    text.set(file, src);
+    for (const m of src.matchAll(RELATIVE_IMPORT)) visit(m[1]!, [...path, file]);
+    order.push(file);
+  };
+  visit(entry, []);
+  const declaredIn = new Map<string, string>();
+  return order
+    .map((file) => {
+      const body = text
+        .get(file)!
+        .replace(RELATIVE_IMPORT, '')
+        .replace(/^export \{\};$/gm, '')
+        .replace(/^export (?=(?:async\s+)?(?:function|const|let|var|class)\b)/gm, '');
+      for (const m of body.matchAll(TOP_LEVEL_NAME)) {
+        const first = declaredIn.get(m[1]!);
+        if (first) throw new Error(`plot client: ${m[1]} is declared by both ${first} and ${file}`);
+        declaredIn.set(m[1]!, file);
+      }
+      return `// ${file}\n${body}`;
+    })
+    .join('\n');
 }
 
 /** Text that can sit inside a <script> element without ending it. */
@@ -45,7 +85,7 @@ function scriptSafe(s: string): string {
 export function renderPlotHtml(runs: RunPlot[], sweep: SweepPlot | null, opts: PlotRenderOptions = {}): string {
   const a = loadAssets();
   const title = opts.title ?? (runs.length === 1 ? `tailprobe: ${runs[0]!.name}` : 'tailprobe plot');
-  const data = {
+  const data: PlotData = {
     version: 1,
     title,
     yScale: opts.yScale ?? 'log',

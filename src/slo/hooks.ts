@@ -1,6 +1,6 @@
 import type { AttackPlugin } from '../attack/plugin.js';
 import type { ReportGate } from '../report/run.js';
-import { evaluateSlo, formatSloVerdicts, sloExitCode, sloPassed } from './evaluate.js';
+import { judgeSlo } from './gate.js';
 import type { Slo } from './slo.js';
 
 /**
@@ -13,8 +13,8 @@ export function sloAttackPlugin(slo: Slo): AttackPlugin {
   return {
     name: 'slo',
     onEnd: ({ metrics }) => {
-      const verdicts = evaluateSlo(slo, metrics);
-      return { exitCode: sloExitCode(verdicts), messages: formatSloVerdicts(verdicts).trimEnd().split('\n') };
+      const j = judgeSlo(slo, metrics);
+      return { exitCode: j.exitCode, messages: j.text.trimEnd().split('\n') };
     },
   };
 }
@@ -22,7 +22,7 @@ export function sloAttackPlugin(slo: Slo): AttackPlugin {
 /** The gate `report` runs on its final metrics (see ReportGate in src/report/run.ts). */
 export function sloReportGate(slo: Slo): ReportGate {
   return (m) => {
-    const verdicts = evaluateSlo(slo, m);
-    return { text: formatSloVerdicts(verdicts), failed: !sloPassed(verdicts) };
+    const j = judgeSlo(slo, m);
+    return { text: j.text, failed: !j.passed };
   };
 }

@@ -1,5 +1,5 @@
 /**
- * A bounded pool of reusable byte buffers: the story's `sync.Pool` of `bytes.Buffer`, for Node.
+ * A bounded pool of reusable byte buffers: Go's `sync.Pool` of `bytes.Buffer`, for Node.
  *
  * Worth it only on a hot path (a buffer per request at hundreds of requests a second), where the
  * allocation it saves is both large and frequent: Buffer.alloc of a large size is an off-heap

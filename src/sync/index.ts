@@ -1,5 +1,5 @@
 /**
- * tailprobe/sync: the primitives of the story's fixes, for Node services.
+ * tailprobe/sync: the primitives that fix the usual causes of a fat tail in a Node service.
  *
  * - BufferPool, Pool, ByteBuilder: reuse instead of per-request allocation (the sync.Pool fix).
  * - Mutex, RWMutex: fair async locks for critical sections that await, with contention profiles of

@@ -10,7 +10,7 @@ import { RWMutex } from './rwmutex.js';
  * get/set/delete is already atomic; no lock is needed, or taken, for those (get/has/size read the
  * live map and never wait). The locks exist for what a single call cannot do atomically: sections
  * that read, await something (I/O, a fetch, a timer) and then act on what they read. Those go
- * through read()/write()/update(). Sharding is the remedy the story names for frequent writes: with
+ * through read()/write()/update(). Sharding is the remedy for frequent writes: with
  * one RWMutex every write blocks every reader; with N shards a write blocks 1/N of them. (Go shards
  * for a second reason, cache-line contention between cores, that has no counterpart in one JS thread.)
  *

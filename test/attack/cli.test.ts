@@ -10,6 +10,7 @@ import { Metrics } from '../../src/metrics/index.js';
 import { runCli } from '../helpers/cli.js';
 import { CLI, REPO_ROOT, tempDir } from '../helpers/paths.js';
 import { listen } from '../helpers/servers.js';
+import { result } from '../../support/results.js';
 
 test('the seed pipeline: echo target | tailprobe attack | tailprobe report', { timeout: 60_000 }, async () => {
   const srv = await listen((_req, res) => res.end('hello'));
@@ -157,8 +158,7 @@ test('--help lists every flag with its default', async () => {
 test('the progress line: elapsed, rate, in flight, p50/p99, errors, late sends', () => {
   const m = new Metrics();
   for (let i = 0; i < 100; i++) {
-    m.add({ attack: '', seq: i, code: i < 98 ? 200 : 500, timestamp: BigInt(i) * 10_000_000n, latency: (i + 1) * 1e6, sendLag: i === 0 ? 5e6 : 0,
-      bytesOut: 0, bytesIn: 0, error: '', body: null, method: 'GET', url: 'http://x/', headers: null });
+    m.add(result(i, (i + 1) * 1e6, { attack: '', code: i < 98 ? 200 : 500, timestamp: BigInt(i) * 10_000_000n, sendLag: i === 0 ? 5e6 : 0, bytesIn: 0, url: 'http://x/' }));
   }
   const line = formatProgress({ elapsedNs: 1e9, metrics: m, inFlight: 3, sent: 103 });
   assert.equal(line, '[1.0s] 100 done, 103.0 req/s sent, 3 in flight, p50 50ms, p99 99ms, 2 errors, 1 late');

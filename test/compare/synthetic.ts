@@ -4,16 +4,10 @@ import { Rng } from '../../src/compare/rng.js';
 import { SampleBuilder } from '../../src/compare/sample.js';
 import { runFromMetrics, type RunData } from '../../src/compare/compare.js';
 
-/** Synthetic runs for compare tests: known distributions, seeded, timestamps on a constant-rate schedule. */
-export const T0 = 1_700_000_000_000_000_000n;
+import { result } from '../../support/results.js';
 
-export function result(i: number, latencyNs: number, over: Partial<Result> = {}, intervalNs = 2_000_000): Result {
-  return {
-    attack: 't', seq: i, code: 200, timestamp: T0 + BigInt(i * intervalNs),
-    latency: latencyNs, sendLag: 5_000, bytesOut: 0, bytesIn: 10, error: '', body: null,
-    method: 'GET', url: 'http://127.0.0.1/', headers: null, ...over,
-  };
-}
+/** Synthetic runs for compare tests: known distributions, seeded, timestamps on a constant-rate schedule. */
+export { T0, result } from '../../support/results.js';
 
 /** Lognormal latencies (median `medianMs`, shape `sigma`), seeded. */
 export function lognormal(seed: number, n: number, medianMs: number, sigma: number): number[] {

@@ -1,18 +1,13 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import type { TestContext } from 'node:test';
+import { findTool } from '../../support/tools.js';
+
+export { findTool, GO_CANDIDATES, CHROMIUM_CANDIDATES } from '../../support/tools.js';
 
 /**
  * External tools some tests need (Go for pprof interop, Chromium for HTML, nginx/wrk for bench).
  * In CI (CI=true) a missing tool is a loud failure: .ci/run installs them, so absence is a bug.
  * Locally the test skips with a visible message naming what to install.
  */
-export function findTool(name: string, candidates: string[] = []): string | null {
-  for (const c of candidates) if (existsSync(c)) return c;
-  const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : null;
-}
-
 export function requireTool(t: TestContext, name: string, candidates: string[] = [], install = name): string | null {
   const found = findTool(name, candidates);
   if (found) return found;
@@ -22,9 +17,6 @@ export function requireTool(t: TestContext, name: string, candidates: string[] =
   process.stderr.write(`\n*** SKIPPED ${t.name}: ${msg}\n`);
   return null;
 }
-
-export const GO_CANDIDATES = ['/usr/lib/go/bin/go', '/usr/bin/go'];
-export const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 
 /** libfaketime's preload library (Debian's libfaketime), wherever the architecture put it. */
 export function libfaketimeCandidates(): string[] {

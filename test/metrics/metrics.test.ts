@@ -2,14 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Metrics, DurationHistogram } from '../../src/metrics/index.js';
 import type { Result } from '../../src/results/result.js';
+import { result as resultNs } from '../../support/results.js';
 
-function result(i: number, latencyMs: number, over: Partial<Result> = {}): Result {
-  return {
-    attack: 't', seq: i, code: 200, timestamp: 1_700_000_000_000_000_000n + BigInt(i) * 2_000_000n,
-    latency: latencyMs * 1e6, sendLag: 10_000, bytesOut: 0, bytesIn: 100, error: '', body: null,
-    method: 'GET', url: 'http://127.0.0.1/', headers: null, ...over,
-  };
-}
+/** Request i, `latencyMs` long, 100 bytes in. */
+const result = (i: number, latencyMs: number, over: Partial<Result> = {}): Result => resultNs(i, latencyMs * 1e6, { bytesIn: 100, ...over });
 
 test('percentiles come from the HDR histogram within 0.1 %, min/max/mean exact', () => {
   const h = new DurationHistogram();

@@ -5,7 +5,7 @@ import { Metrics } from '../../src/metrics/metrics.js';
 import { TimeSeriesBuilder } from '../../src/plot/timeseries.js';
 import { percentileDistribution } from '../../src/plot/distribution.js';
 import { aggregateRun } from '../../src/plot/plot.js';
-import { syntheticBatches, syntheticMeta, rng } from './synthetic.js';
+import { syntheticBatches, syntheticMeta, rng } from '../../support/synthetic-run.js';
 
 test('per-second percentiles are those of an HDR histogram of exactly that second', () => {
   // Few open buckets: closed seconds' histograms are recycled many times over.

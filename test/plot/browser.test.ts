@@ -8,8 +8,8 @@ import { runCli } from '../helpers/cli.js';
 import { ARTIFACTS, tempDir } from '../helpers/paths.js';
 import { busyWait, listen } from '../helpers/servers.js';
 import { CHROMIUM_CANDIDATES, requireTool } from '../helpers/tools.js';
-import { chartInk, launchChromium, openReport, type ChartInk } from './browser.js';
-import { writeSyntheticFile } from './synthetic.js';
+import { chartInk, launchChromium, openReport, type ChartInk } from '../../support/browser.js';
+import { writeSyntheticFile } from '../../support/synthetic-run.js';
 import { startAgent } from '../../src/agent/index.js';
 import { readMetrics } from '../../src/metrics/index.js';
 

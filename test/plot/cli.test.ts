@@ -9,7 +9,7 @@ import { encodeJsonResult } from '../../src/results/vegeta-json.js';
 import { encodeCsvResult } from '../../src/results/vegeta-csv.js';
 import { parseSweepPlot, isSweepPlotDocument } from '../../src/plot/sweep.js';
 import { plotHtml } from '../../src/plot/plot.js';
-import { syntheticBatches, writeSyntheticFile } from './synthetic.js';
+import { syntheticBatches, writeSyntheticFile } from '../../support/synthetic-run.js';
 
 /** The page's embedded data, as the browser will read it. */
 function pageData(html: string): any {

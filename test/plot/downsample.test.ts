@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LatencyDownsampler, PointGrid } from '../../src/plot/downsample.js';
-import { rng } from './synthetic.js';
+import { rng } from '../../support/synthetic-run.js';
 
 /** Points with a heavy tail and bursts, in shuffled (completion-like) order. */
 function cloud(n: number, seed: number, spanNs: number): { t: Float64Array; l: Float64Array } {

@@ -7,7 +7,7 @@ import { ProfileBuilder, encodeProfile } from '../../src/profile/builder.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/paths.js';
 import { CHROMIUM_CANDIDATES, requireTool } from '../helpers/tools.js';
-import { launchChromium } from '../plot/browser.js';
+import { launchChromium } from '../../support/browser.js';
 
 /** `tailprobe pprof flame`: one self-contained page, drawn by a real browser with no network. */
 describe('flame graph page', () => {

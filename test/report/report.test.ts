@@ -14,27 +14,21 @@ import { parseReportType } from '../../src/report/run.js';
 import { parseDuration } from '../../src/units/duration.js';
 import { UsageError } from '../../src/errors.js';
 import { FIXTURES } from '../helpers/paths.js';
-import { T0 } from '../results/sample.js';
+import { metricsOf, result, T0 } from '../../support/results.js';
 
 /** 10,000 results, latencies 100µs, 200µs, ... 1s in shuffled order, every 100th a 500; sent every 1ms. */
 function knownRun(opts: { sendLag?: (i: number) => number } = {}): Result[] {
   const out: Result[] = [];
   for (let i = 0; i < 10_000; i++) {
     const k = (i * 7919) % 10_000; // a permutation of 0..9999
-    out.push({
-      attack: '', seq: i, code: i % 100 === 0 ? 500 : 200, timestamp: T0 + BigInt(i) * 1_000_000n,
-      latency: (k + 1) * 100_000, sendLag: opts.sendLag ? opts.sendLag(i) : 50_000,
-      bytesOut: 10, bytesIn: 100, error: i % 100 === 0 ? 'internal' : '', body: null, method: 'GET', url: 'http://x/', headers: null,
-    });
+    out.push(result(i, (k + 1) * 100_000, {
+      attack: '', code: i % 100 === 0 ? 500 : 200, sendLag: opts.sendLag ? opts.sendLag(i) : 50_000,
+      bytesOut: 10, bytesIn: 100, error: i % 100 === 0 ? 'internal' : '', url: 'http://x/',
+    }, 1_000_000));
   }
   return out;
 }
 
-function metricsOf(rs: Result[]): Metrics {
-  const m = new Metrics();
-  for (const r of rs) m.add(r);
-  return m;
-}
 
 /** Nearest-rank percentile of exact values, the definition HDR histograms approximate. */
 function exactPercentile(sorted: number[], p: number): number {

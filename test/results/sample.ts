@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import { createResultWriter } from '../../src/results/writer.js';
 import type { ResultFormat } from '../../src/results/formats.js';
 import type { Result } from '../../src/results/result.js';
+import { result, T0 } from '../../support/results.js';
 
 /** Results as the bytes a results file of `format` holds, written by the real writer. */
 export async function encodeToBuffer(results: Result[], format: ResultFormat): Promise<Buffer> {
@@ -14,8 +15,7 @@ export async function encodeToBuffer(results: Result[], format: ResultFormat): P
   return Buffer.concat(parts);
 }
 
-/** 2026-11-27T08:00:00Z in ns. */
-export const T0 = 1795766400000000000n;
+export { T0 };
 
 /**
  * Deterministic results that exercise every field: odd ns timestamps, out-of-order completion,
@@ -54,21 +54,13 @@ export function typicalResults(n: number, ratePerSec = 500): Result[] {
   let x = 99;
   const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
   for (let i = 0; i < n; i++) {
-    out.push({
+    out.push(result(i, 400_000 + Math.floor(rnd() * 2_000_000), {
       attack: '',
-      seq: i,
-      code: 200,
       timestamp: T0 + BigInt(i) * step,
-      latency: 400_000 + Math.floor(rnd() * 2_000_000),
       sendLag: 20_000 + Math.floor(rnd() * 60_000),
-      bytesOut: 0,
       bytesIn: 42,
-      error: '',
-      body: null,
-      method: 'GET',
       url: 'http://127.0.0.1:8080/api/lookup',
-      headers: null,
-    });
+    }));
   }
   return out;
 }

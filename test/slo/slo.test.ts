@@ -3,20 +3,12 @@ import assert from 'node:assert/strict';
 import { parseSlo, parseSloFlags, evaluateSlo, formatSloVerdicts, sloExitCode, sloGate } from '../../src/slo/index.js';
 import { Metrics } from '../../src/metrics/index.js';
 import { UsageError, EXIT_SLO_FAILED } from '../../src/errors.js';
-import type { Result } from '../../src/results/result.js';
-
-function result(i: number, latencyMs: number, over: Partial<Result> = {}): Result {
-  return {
-    attack: 't', seq: i, code: 200, timestamp: 1_700_000_000_000_000_000n + BigInt(i) * 2_000_000n,
-    latency: latencyMs * 1e6, sendLag: 10_000, bytesOut: 0, bytesIn: 10, error: '', body: null,
-    method: 'GET', url: 'http://127.0.0.1/', headers: null, ...over,
-  };
-}
+import { result } from '../../support/results.js';
 
 /** 1000 requests every 2 ms (500 req/s): latency i+1 ms for i < 1000, so pN = N*10 ms; requests 0..4 fail. */
 function knownRun(): Metrics {
   const m = new Metrics();
-  for (let i = 0; i < 1000; i++) m.add(result(i, i + 1, i < 5 ? { code: 503 } : {}));
+  for (let i = 0; i < 1000; i++) m.add(result(i, (i + 1) * 1e6, i < 5 ? { code: 503 } : {}));
   return m;
 }
 

@@ -9,6 +9,7 @@ import { readMetrics } from '../../src/metrics/index.js';
 import { parseSweep } from '../../src/plot/sweep.js';
 import type { GeneratorHealth, RunInfo } from '../../src/results/result.js';
 import { tempDir } from '../helpers/paths.js';
+import { result } from '../../support/results.js';
 
 test('parseRates: grids, lists, auto', () => {
   assert.deepEqual(parseRates('100:500:100'), { kind: 'grid', rates: [100, 200, 300, 400, 500] });
@@ -117,10 +118,7 @@ function simulated(cap: number, calls: number[] = []): StepRunner {
       const t = (i * 1e9) / rate;
       const start = Math.max(t, free);
       free = start + S;
-      onResult({
-        attack: 'sim', seq: i, code: 200, timestamp: t0 + BigInt(Math.round(t)), latency: free - t + 1e6,
-        sendLag: 1000, bytesOut: 0, bytesIn: 2, error: '', body: null, method: 'GET', url: 'http://127.0.0.1:1/', headers: null,
-      });
+      onResult(result(i, free - t + 1e6, { attack: 'sim', timestamp: t0 + BigInt(Math.round(t)), sendLag: 1000, bytesIn: 2, url: 'http://127.0.0.1:1/' }));
     }
     const info: RunInfo = {
       name: 'sim', pacer: `${rate}/1s`, rate, maxMode: false, duration: warmupNs + durationNs, targets: ['GET http://127.0.0.1:1/'],

@@ -69,17 +69,8 @@ export const command: Command = {
 
   async run(args: ParsedArgs, io: CliIO): Promise<number> {
     const format = parseResultFormat(args.string('output-format'), 'output-format', 'attack');
-    const targetFormat = args.string('format');
-    if (targetFormat !== 'http' && targetFormat !== 'json') {
-      throw new UsageError(`attack: invalid value "${targetFormat}" for flag -format (want http or json)`);
-    }
     const pacer = buildPacer(args);
-    const headers: Record<string, string[]> = {};
-    for (const h of args.list('header')) {
-      const [k, v] = parseHeaderFlag(h);
-      (headers[k] ??= []).push(v);
-    }
-    let targets = await readTargets({ file: args.string('targets') || undefined, format: targetFormat, stdin: io.stdin });
+    let { targets, headers } = await readTargetFlags(args, io);
     if (args.string('body')) targets = withDefaultBody(targets, args.string('body'));
 
     const plugins: AttackPlugin[] = [];
@@ -101,23 +92,16 @@ export const command: Command = {
       targets,
       pacer,
       durationNs: args.number('duration'),
-      timeoutNs: args.number('timeout'),
-      connections: args.number('connections'),
-      maxConnections: args.number('max-connections'),
+      ...connectionOptions(args),
       maxInFlight: args.number('max-in-flight'),
       drainNs: args.number('drain'),
       workers: args.number('workers') || defaultWorkers(perSec),
-      keepalive: args.bool('keepalive'),
       traceparent: args.bool('traceparent'),
-      http2: args.bool('http2'),
-      h2c: args.bool('h2c'),
       pipelining: args.number('pipelining'),
-      insecure: args.bool('insecure'),
       redirects: args.number('redirects'),
       maxBody: args.number('max-body'),
       // vegeta's JSON and CSV results carry the response headers; our binary format keeps them only if asked.
       keepHeaders: format !== 'binary',
-      name: args.string('name'),
       headers,
       ...shardOptions(args),
       signal: stop.signal,
@@ -196,6 +180,47 @@ export const command: Command = {
     }
   },
 };
+
+/**
+ * attack's definitions of the flags sweep shares with it (-targets, -format, -header, -timeout, the
+ * connection flags, -name, -quiet): one definition each, so their spelling and help cannot drift.
+ */
+export function attackFlags(...names: string[]): FlagSpec[] {
+  return names.map((n) => {
+    const f = FLAGS.find((x) => x.name === n);
+    if (!f) throw new Error(`internal: attack has no flag -${n}`);
+    return f;
+  });
+}
+
+/** -targets, -format and -header, read and checked the same way for attack and sweep. */
+export async function readTargetFlags(args: ParsedArgs, io: CliIO): Promise<{ targets: Target[]; headers: Record<string, string[]> }> {
+  const format = args.string('format');
+  if (format !== 'http' && format !== 'json') {
+    throw new UsageError(`${args.command}: invalid value "${format}" for flag -format (want http or json)`);
+  }
+  const headers: Record<string, string[]> = {};
+  for (const h of args.list('header')) {
+    const [k, v] = parseHeaderFlag(h);
+    (headers[k] ??= []).push(v);
+  }
+  const targets = await readTargets({ file: args.string('targets') || undefined, format, stdin: io.stdin });
+  return { targets, headers };
+}
+
+/** The connection flags attack and sweep share, as attack options. */
+export function connectionOptions(args: ParsedArgs): Partial<AttackOptions> {
+  return {
+    timeoutNs: args.number('timeout'),
+    connections: args.number('connections'),
+    maxConnections: args.number('max-connections'),
+    keepalive: args.bool('keepalive'),
+    http2: args.bool('http2'),
+    h2c: args.bool('h2c'),
+    insecure: args.bool('insecure'),
+    name: args.string('name'),
+  };
+}
 
 /** -rate, with -ramp-to (linear) or -sine-period/-sine-amp (sine); null = max mode. */
 export function buildPacer(args: ParsedArgs): BuiltinPacer | null {

@@ -2,9 +2,9 @@ import { EXIT_SLO_FAILED, UsageError } from '../../errors.js';
 import { parseSloFlags } from '../../slo/index.js';
 import { SLO_FLAG } from '../slo-flags.js';
 import { formatSweep, parseRates, sweep, sweepJson, type SweepStep } from '../../sweep/index.js';
-import { parseHeaderFlag, readTargets } from '../../targets/index.js';
 import { formatDuration } from '../../units/duration.js';
 import type { Command } from '../command.js';
+import { attackFlags, connectionOptions, readTargetFlags } from './attack.js';
 
 /** `tailprobe sweep`: a thin shell over sweep() (src/sweep). */
 export const command: Command = {
@@ -23,7 +23,7 @@ export const command: Command = {
     ].join('\n'),
     flags: [
       { name: 'rates', type: 'string', value: 'RATES', help: "Rates to step through: START:STOP:STEP (100:2000:100), a list (100,200,400), auto or auto:START:MAX" },
-      { name: 'step-duration', type: 'duration', default: '5s', help: 'Measured length of each step' },
+      { name: 'step-duration', type: 'duration', default: '5s', aliases: ['duration'], help: 'Measured length of each step' },
       { name: 'warmup', type: 'duration', default: '1s', help: 'Unmeasured lead-in of each step, at its rate' },
       { ...SLO_FLAG, help: "SLO each step is judged by, e.g. 'p99<50ms,success>=99.9%'; the knee is the highest rate where it held" },
       { name: 'min-knee', type: 'float', default: 0, value: 'RATE', help: 'Exit 99 when the knee is below this rate (a capacity gate for CI)' },
@@ -33,19 +33,8 @@ export const command: Command = {
       { name: 'break-factor', type: 'float', default: 2, help: 'A step missing its SLO by this factor has clearly broken' },
       { name: 'break-errors', type: 'float', default: 0.1, help: 'A step with this share of failed requests has clearly broken' },
       { name: 'precision', type: 'float', default: 0.05, help: 'With -rates=auto: stop bisecting when the knee is known within this fraction' },
-      { name: 'targets', type: 'string', value: 'FILE', help: 'Targets file (default: stdin)' },
-      { name: 'format', type: 'string', default: 'http', help: "Targets format: http or json (vegeta's)" },
-      { name: 'header', type: 'strings', value: '"Name: value"', help: 'Request header added to every target (repeatable)' },
-      { name: 'timeout', type: 'duration', default: '30s', help: 'Whole-request timeout [0 = none]' },
-      { name: 'connections', type: 'int', default: 10, help: 'Connections per target host opened before each step' },
-      { name: 'max-connections', type: 'int', default: 0, help: 'Max connections per target host [0 = unlimited]' },
-      { name: 'workers', type: 'int', default: 0, help: 'Worker threads [0 = as attack chooses for each rate]' },
-      { name: 'keepalive', type: 'bool', default: true, help: 'Reuse connections' },
-      { name: 'http2', type: 'bool', default: false, help: 'HTTP/2 on https targets (ALPN)' },
-      { name: 'h2c', type: 'bool', default: false, help: 'HTTP/2 over cleartext on http targets' },
-      { name: 'insecure', type: 'bool', default: false, help: 'Skip TLS certificate verification' },
-      { name: 'name', type: 'string', help: 'Attack name prefix' },
-      { name: 'quiet', type: 'bool', default: false, aliases: ['q'], help: 'No line per step on stderr' },
+      // The flags a step's attack takes, as attack defines them.
+      ...attackFlags('targets', 'format', 'header', 'timeout', 'connections', 'max-connections', 'workers', 'keepalive', 'http2', 'h2c', 'insecure', 'name', 'quiet'),
     ],
     examples: [
       "echo 'GET http://127.0.0.1:8080/api' | tailprobe sweep -rates=100:2000:100 -step-duration=5s -slo='p99<50ms'",
@@ -70,14 +59,7 @@ export const command: Command = {
     if (!(precision > 0 && precision < 1)) throw new UsageError('sweep: -precision must be in (0, 1)');
     const minKnee = args.number('min-knee');
     if (minKnee > 0 && !slo) throw new UsageError('sweep: -min-knee needs -slo (the knee it gates is where the SLO holds)');
-    const targetFormat = args.string('format');
-    if (targetFormat !== 'http' && targetFormat !== 'json') throw new UsageError(`sweep: invalid value "${targetFormat}" for flag -format (want http or json)`);
-    const headers: Record<string, string[]> = {};
-    for (const h of args.list('header')) {
-      const [k, v] = parseHeaderFlag(h);
-      (headers[k] ??= []).push(v);
-    }
-    const targets = await readTargets({ file: args.string('targets') || undefined, format: targetFormat, stdin: io.stdin });
+    const { targets, headers } = await readTargetFlags(args, io);
 
     const stop = new AbortController();
     const onSignal = () => stop.abort();
@@ -88,15 +70,8 @@ export const command: Command = {
         attack: {
           targets,
           headers,
-          timeoutNs: args.number('timeout'),
-          connections: args.number('connections'),
-          maxConnections: args.number('max-connections'),
+          ...connectionOptions(args),
           workers: args.number('workers'),
-          keepalive: args.bool('keepalive'),
-          http2: args.bool('http2'),
-          h2c: args.bool('h2c'),
-          insecure: args.bool('insecure'),
-          name: args.string('name'),
           signal: stop.signal,
         },
         rates,

@@ -1,6 +1,8 @@
 import { createWriteStream } from 'node:fs';
-import { createResultWriter } from '../../src/results/writer.js';
-import type { Result, RunEvent, RunMeta } from '../../src/results/result.js';
+import { createResultWriter } from '../src/results/writer.js';
+import type { Result, RunEvent, RunMeta } from '../src/results/result.js';
+import { Rng } from '../src/compare/rng.js';
+import { result } from './results.js';
 
 /**
  * A synthetic open-model run with a tail worth looking at, for plot tests and the plot benchmark:
@@ -26,17 +28,10 @@ export interface SyntheticOptions {
   batch?: number;
 }
 
+/** Uniform [0, 1) numbers from tailprobe's own seeded generator (src/compare/rng.ts). */
 export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    // xorshift32: deterministic, fast, good enough for test data.
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 export function syntheticEvents(o: SyntheticOptions): RunEvent[] {
@@ -89,21 +84,15 @@ export function* syntheticBatches(o: SyntheticOptions): Generator<Result[]> {
       latency = 1e9;
       error = 'Get "http://127.0.0.1:8080/": context deadline exceeded';
     }
-    batch.push({
+    batch.push(result(i, Math.round(latency), {
       attack: name,
-      seq: i,
       code,
       timestamp: start + BigInt(Math.round(t)),
-      latency: Math.round(latency),
       sendLag: Math.round(20_000 + rand() * 50_000),
-      bytesOut: 0,
       bytesIn: code === 200 ? 512 : 0,
       error,
-      body: null,
-      method: 'GET',
       url: 'http://127.0.0.1:8080/api/lookup',
-      headers: null,
-    });
+    }));
     if (batch.length >= batchSize) {
       yield batch;
       batch = [];

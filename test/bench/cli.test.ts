@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/paths.js';
 
-const KNOWN = 'dist/test/bench-harness/fixtures/known.bench.js';
+const KNOWN = 'dist/test/bench/fixtures/known.bench.js';
 const LINE = /^Benchmark\S+\s+\d+\s+[\d.]+ ns\/op\s+\d+ B\/op\s+\d+ allocs\/op$/;
 
 test('tailprobe bench prints go test -bench lines, then median ± spread', async () => {
@@ -47,14 +47,14 @@ test('tailprobe bench -json and -o write the same figures; -compare reads them b
 });
 
 test('a .ts bench file runs as its compiled twin, and says so', async () => {
-  const r = await runCli(['bench', '-count=1', '-benchtime=5x', '-benchmem=false', 'test/bench-harness/fixtures/known.bench.ts']);
+  const r = await runCli(['bench', '-count=1', '-benchtime=5x', '-benchmem=false', 'test/bench/fixtures/known.bench.ts']);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /bench: running dist\/test\/bench-harness\/fixtures\/known\.bench\.js \(compiled from test\/bench-harness\/fixtures\/known\.bench\.ts\)/);
+  assert.match(r.stderr, /bench: running dist\/test\/bench\/fixtures\/known\.bench\.js \(compiled from test\/bench\/fixtures\/known\.bench\.ts\)/);
   assert.equal(r.stdout.toString().split('\n').filter((l) => /^Benchmark\S+\s+5\s+[\d.]+ ns\/op$/.test(l)).length, 6);
 });
 
 test('a failing benchmark is reported (exit 1) and the others still run', async () => {
-  const r = await runCli(['bench', '-count=1', '-benchtime=5ms', 'dist/test/bench-harness/fixtures/failing.bench.js']);
+  const r = await runCli(['bench', '-count=1', '-benchtime=5ms', 'dist/test/bench/fixtures/failing.bench.js']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /--- FAIL: BenchmarkBreaks: broke on call 4/);
   assert.match(r.stdout.toString(), /^BenchmarkFine\s+\d+/m);
@@ -67,7 +67,7 @@ test('bad input: one line, exit 2 for usage and 1 for runtime, never a stack tra
     [['bench', '-run=(', KNOWN], 2, /^tailprobe: bench: invalid -run regular expression: /],
     [['bench', '-benchtime=fast', KNOWN], 2, /^tailprobe: bench: invalid -benchtime "fast"/],
     [['bench', '-run=NoSuchBench', KNOWN], 1, /^tailprobe: bench: no benchmarks in .* match -run=NoSuchBench \(it has: Nothing, /],
-    [['bench', 'dist/test/bench-harness/fixtures/broken.bench.js'], 1, /^tailprobe: dist\/test\/bench-harness\/fixtures\/broken\.bench\.js: cannot set up the fixture\n$/],
+    [['bench', 'dist/test/bench/fixtures/broken.bench.js'], 1, /^tailprobe: dist\/test\/bench\/fixtures\/broken\.bench\.js: cannot set up the fixture\n$/],
     [['bench', '-compare', 'only-one.json'], 2, /^tailprobe: bench: -compare needs two files: -compare OLD NEW\n$/],
     [['bench', '-compare', 'a.json', 'b.json'], 1, /^tailprobe: no such file: a\.json\n$/],
     [['bench'], 2, /^tailprobe: bench: expected one benchmark file/],
