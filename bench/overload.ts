@@ -16,8 +16,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDuration } from '../src/units/duration.js';
 import { readMetrics } from '../src/metrics/index.js';
-import { REPO_ROOT, tempDir } from '../test/helpers/paths.js';
-import { findTool } from '../test/helpers/tools.js';
+import { REPO_ROOT, makeTempDir as tempDir } from '../support/paths.js';
+import { findTool } from '../support/tools.js';
 import { NGINX_CANDIDATES, startNginx } from './lib/nginx.js';
 import { killAllChildren, onExitCleanup, processMemory, processTree, spawnTracked } from './lib/proc.js';
 

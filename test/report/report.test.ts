@@ -234,6 +234,13 @@ test('warnings: closed loop, generator bottleneck (late sends, send lag, CPU), e
   const waited = textReport(late, [roomy]);
   assert.doesNotMatch(waited, /Warning/);
   assert.match(waited, /Note: 10\.00% of requests were sent late .* while the generator's own event loop and CPU had headroom: requests waited for connections the target still held/);
+  // The advice to raise -max-connections only where there is a cap to raise.
+  assert.doesNotMatch(waited, /max-connections/, 'an old file without the cap: no advice');
+  const unlimited = textReport(late, [{ ...roomy, info: { ...roomy.info!, maxConnections: 0 } }]);
+  assert.match(unlimited, /\(-max-connections is already unlimited: more connections would not have helped\)\./);
+  assert.doesNotMatch(unlimited, /raising -max-connections/);
+  const capped = textReport(late, [{ ...roomy, info: { ...roomy.info!, maxConnections: 8 } }]);
+  assert.match(capped, /; raising -max-connections helps only in the first case\./);
   const busyLoop = { ...roomy, health: { ...roomy.health, eventLoopP99: 40e6 } };
   assert.match(textReport(late, [busyLoop]), /bottleneck: 10\.00% of requests were sent late .*; its event loop was delayed \(p99 40ms\)/);
 

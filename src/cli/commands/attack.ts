@@ -29,7 +29,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'name', type: 'string', help: 'Attack name, stored in every result' },
   { name: 'connections', type: 'int', default: 10, help: 'Connections per target host opened before the start; in max mode, connections kept busy' },
   { name: 'max-connections', type: 'int', default: 0, help: 'Max connections per target host [0 = unlimited, as an open model needs]' },
-  { name: 'max-in-flight', type: 'int', default: 0, help: 'Most requests in flight at once; one due beyond it is counted as never sent, not queued [0 = from the open-file limit, at most 20000]' },
+  { name: 'max-in-flight', type: 'int', default: 0, help: 'Most requests in flight at once; due ones beyond it wait as a count, never a queue (sent late, or counted as never sent at the end) [0 = from the open-file limit, at most 20000]' },
   { name: 'drain', type: 'duration', default: '5s', help: 'After Ctrl-C, how long requests in flight may still take before they are recorded as interrupted' },
   { name: 'workers', type: 'int', default: 0, help: 'Worker threads sharing the schedule [0 = half the cores, at most one per 5000 req/s]' },
   { name: 'keepalive', type: 'bool', default: true, help: 'Reuse connections (-keepalive=false closes each after one request)' },

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { openOutput } from '../output.js';
 import { UsageError } from '../../errors.js';
 import { parseDuration } from '../../units/index.js';
 import {
@@ -104,7 +104,11 @@ export const command: Command = {
     const data = JSON.stringify(jsonResults(results), null, 2) + '\n';
     if (json) io.stdout.write(data);
     else io.stdout.write(summaryTable(results.filter((r) => r.runs.length > 1)));
-    if (args.has('output')) writeFileSync(args.string('output'), data);
+    if (args.has('output')) {
+      const out = await openOutput('bench', args.string('output'), io);
+      out.stream.write(data);
+      await out.close();
+    }
     if (ac.signal.aborted) {
       io.stderr.write('bench: interrupted; results so far printed\n');
       return 130;

@@ -5,6 +5,7 @@ import { formatSweep, parseRates, sweep, sweepJson, type SweepStep } from '../..
 import { formatDuration } from '../../units/duration.js';
 import type { Command } from '../command.js';
 import { attackFlags, connectionOptions, readTargetFlags } from './attack.js';
+import { openOutput } from '../output.js';
 
 /** `tailprobe sweep`: a thin shell over sweep() (src/sweep). */
 export const command: Command = {
@@ -86,7 +87,9 @@ export const command: Command = {
         signal: stop.signal,
         onStep: args.bool('quiet') ? undefined : (s) => io.stderr.write(progressLine(s, stepNs)),
       });
-      io.stdout.write(args.bool('json') ? `${JSON.stringify(sweepJson(res), null, 2)}\n` : formatSweep(res));
+      const out = await openOutput('sweep', 'stdout', io);
+      out.stream.write(args.bool('json') ? `${JSON.stringify(sweepJson(res), null, 2)}\n` : formatSweep(res));
+      await out.close();
       if (slo && (res.knee === null || res.knee < minKnee)) {
         io.stderr.write(
           res.knee === null
