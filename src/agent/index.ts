@@ -19,7 +19,7 @@ import { startAgent, type AgentHandle } from './server.js';
 
 export { startAgent, mountAgent, requestsEnabled, type AgentOptions, type AgentHandle } from './server.js';
 export { RequestRecorder, type RequestRecorderOptions } from './requests.js';
-export { parseTraceparent } from './traceparent.js';
+export { parseTraceparent } from '../results/trace-id.js';
 export { createAgentHandler, AGENT_HEADER, agentId, type AgentContext, type ResolvedAgentOptions } from './handler.js';
 export { AgentConfigError, isLoopbackHost, checkBind } from './security.js';
 export { captureCpuProfile, captureHeapProfile, BusyError, type CpuCaptureOptions, type HeapCaptureOptions } from './profilers.js';

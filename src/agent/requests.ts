@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { StackFrame } from '../sync/stack.js';
 import type { LockWaitJson, RequestRecordJson } from '../profile/records.js';
 import { perfToWallNs } from '../time/wall.js';
-import { parentIdOf, parseTraceparentInto, traceIdOf } from './traceparent.js';
+import { parentIdFromWords as parentIdOf, parseTraceparentInto, traceIdFromWords as traceIdOf } from '../results/trace-id.js';
 
 /**
  * Per-request records, with no change to the service: Node's http server publishes every request

@@ -257,9 +257,9 @@ describe('agent request records', () => {
   it('reads traceparent as W3C says (lower-case hex, no all-zero ids, version ff invalid) and cuts long paths', async () => {
     const t = '4bf92f3577b34da6a3ce929d0e0e4736';
     const p = '00f067aa0ba902b7';
-    assert.deepEqual(parseTraceparent(`00-${t}-${p}-01`), { trace: t, parent: p });
-    assert.deepEqual(parseTraceparent(`00-${t}-${p}-00`), { trace: t, parent: p }, 'not sampled is still a trace');
-    assert.deepEqual(parseTraceparent(`01-${t}-${p}-01-more`), { trace: t, parent: p }, 'a future version may carry more after a dash');
+    assert.deepEqual(parseTraceparent(`00-${t}-${p}-01`), { traceId: t, parentId: p, flags: 1 });
+    assert.deepEqual(parseTraceparent(`00-${t}-${p}-00`), { traceId: t, parentId: p, flags: 0 }, 'not sampled is still a trace');
+    assert.deepEqual(parseTraceparent(`01-${t}-${p}-01-more`), { traceId: t, parentId: p, flags: 1 }, 'a future version may carry more after a dash');
     const invalid = [
       undefined,
       '',
@@ -274,7 +274,7 @@ describe('agent request records', () => {
       `00-${t.slice(1)}g-${p}-01`,
       `0g-${t}-${p}-01`,
     ];
-    for (const v of invalid) assert.deepEqual(parseTraceparent(v), { trace: '', parent: '' }, String(v));
+    for (const v of invalid) assert.equal(parseTraceparent(v), null, String(v));
 
     const svc = await service((_req, res) => res.end('ok'));
     const agent = await startAgent({ port: 0 });
