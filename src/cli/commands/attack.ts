@@ -103,7 +103,8 @@ export const command: Command = {
       timeoutNs: args.number('timeout'),
       connections: args.number('connections'),
       maxConnections: args.number('max-connections'),
-      workers: args.number('workers') || defaultWorkers(perSec),
+      // A shard's default workers follow its share of the rate (resolveOptions knows the shard).
+      workers: args.number('workers') || (args.string('shard') ? 0 : defaultWorkers(perSec)),
       keepalive: args.bool('keepalive'),
       http2: args.bool('http2'),
       h2c: args.bool('h2c'),
