@@ -7,6 +7,7 @@ import type { GeneratorHealth, Result, RunInfo, RunMeta } from '../results/resul
 import { describeTarget } from '../targets/target.js';
 import { Clock } from '../time/clock.js';
 import { clockEstimate, type ClockEstimate } from '../time/quality.js';
+import { wallClockNs } from '../time/wall.js';
 import { shardInfo } from './shard-info.js';
 import { CpuMeter, LoopMonitor, type LoopStats } from './health.js';
 import { metricsFromWire } from '../metrics/wire.js';
@@ -42,6 +43,28 @@ export interface AttackFaults {
 const START_DELAY_MS = 5;
 
 /**
+ * With a distant -start-at, connections are opened (and the engine warmed up) this long before the
+ * start rather than at once: a server closes idle keep-alive connections (Node's after 5 s), and
+ * connections opened minutes early would be gone when the schedule starts.
+ */
+const PREPARE_LEAD_NS = 3e9;
+
+/** Resolves at the wall-clock instant `epochNs` (at once if it has passed), or when `signal` aborts. */
+function waitUntil(epochNs: bigint, signal?: AbortSignal): Promise<void> {
+  const ms = Number(epochNs - wallClockNs()) / 1e6;
+  if (!(ms > 0) || signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
  * Runs an attack. Every result goes to `onResult` as it completes (in completion order); the
  * promise resolves when the schedule has ended (or `signal` stopped it) and every request in
  * flight has completed or timed out. Metrics, run info and the generator's health come back.
@@ -69,6 +92,7 @@ export async function attackWithFaults(
   const planned = o.pacer ? shardCount(countBefore(o.pacer, o.durationNs), o.shard) : Infinity;
   // A slow schedule has headroom for cold code; warm up about one second's worth of requests.
   const warmUpRequests = o.pacer ? Math.min(planned, Math.ceil(rateOf(o.pacer, 0) / o.shard.count / o.workers)) : Infinity;
+  if (o.startAtNs !== null) await waitUntil(o.startAtNs - BigInt(PREPARE_LEAD_NS), opts.signal);
   // A shard records how good its wall clock is (its start is only as agreed as the clocks are).
   const sharded = o.shard.count > 1 || o.startAtNs !== null || o.clockRef !== '';
   const estimate: Promise<ClockEstimate | null> = sharded ? clockEstimate(o.clockRef || undefined) : Promise.resolve(null);

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../errors.js';
 import { rateOf, type Pacer } from '../pacer/pacer.js';
+import { createHash } from 'node:crypto';
 import { isAttackId, newAttackId } from '../results/trace-id.js';
 import { checkShard, WHOLE, type Shard } from '../pacer/shard.js';
 import { formatRfc3339Nano } from '../results/timestamp.js';
@@ -169,7 +170,7 @@ export function resolveOptions(o: Partial<AttackOptions> & { targets: Target[] }
     name: o.name ?? DEFAULTS.name,
     headers: o.headers ?? {},
     traceparent: o.traceparent ?? DEFAULTS.traceparent,
-    attackId: o.attackId ?? newAttackId(),
+    attackId: o.attackId ?? sharedAttackId(o) ?? newAttackId(),
     shard: checkShard(o.shard ?? WHOLE),
     startAtNs: o.startAtNs ?? null,
     clockRef: o.clockRef ?? '',
@@ -228,4 +229,17 @@ function originOf(url: string): string {
   } catch {
     return url;
   }
+}
+
+/**
+ * The attack id the shards of one run share, so that their requests' trace ids are those of one
+ * attack (seq is unique across shards: shard K sends i ≡ K mod N) and explain can take the shard
+ * files together: a digest of what every shard of the run is given alike (schedule, targets, the
+ * agreed start, the shard count). null when this is not a shard of an agreed start.
+ */
+function sharedAttackId(o: Partial<AttackOptions>): string | null {
+  if (!o.shard || o.shard.count <= 1 || o.startAtNs === undefined || o.startAtNs === null) return null;
+  const text = JSON.stringify([o.pacer?.spec ?? null, o.durationNs ?? 0, String(o.startAtNs), o.shard.count, (o.targets ?? []).map((t) => `${t.method} ${t.url}`)]);
+  const id = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  return isAttackId(id) ? id : null;
 }

@@ -2,14 +2,17 @@ import { UsageError } from '../errors.js';
 import { openResults } from '../results/reader.js';
 import type { RunInfo } from '../results/result.js';
 import { ClientRequests } from './explain.js';
+import { expandInputs } from '../metrics/shards.js';
 
 /**
- * Reads the results of one attack (one file, or several written by the same attack) into the
+ * Reads the results of one attack (one file, the shard files of one run, or a directory of them) into the
  * compact form explain works on. Files of different attacks are refused: their requests' ids and
  * clocks have nothing to do with each other.
  */
 export async function loadClientRequests(paths: string[], stdin?: NodeJS.ReadableStream): Promise<{ client: ClientRequests; info: RunInfo }> {
   if (paths.length === 0) throw new UsageError('explain: need a results file (RESULTS)');
+  // A directory is the shard files of one run (they share the attack id: see attack/options.ts).
+  paths = await expandInputs(paths);
   let client: ClientRequests | null = null;
   let info: RunInfo | null = null;
   for (const p of paths) {

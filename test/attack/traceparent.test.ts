@@ -125,3 +125,14 @@ test('parseTraceparent follows the W3C rules a receiver must apply', () => {
   assert.equal(seqOfTraceId(traceIdOf('0123456789abcdef', 2 ** 40 + 7), '0123456789abcdef'), 2 ** 40 + 7);
   assert.equal(seqOfTraceId(traceIdOf('0123456789abcdef', 5), 'fedcba9876543210'), null);
 });
+
+test('the shards of one run share an attack id (so their trace ids are one attack\'s), and another run gets another', async () => {
+  const { resolveOptions } = await import('../../src/attack/options.js');
+  const targets = parseTargets('GET http://127.0.0.1:1/\n', 'http');
+  const startAtNs = BigInt(Date.now() + 60_000) * 1_000_000n;
+  const of = (index: number, at = startAtNs) => resolveOptions({ targets, pacer: constantPacer(100), durationNs: 1e9, shard: { index, count: 4 }, startAtNs: at, signal: new AbortController().signal }).attackId;
+  assert.equal(of(0), of(3));
+  assert.notEqual(of(0), of(0, startAtNs + 1_000_000_000n));
+  const single = () => resolveOptions({ targets, pacer: constantPacer(100), durationNs: 1e9 }).attackId;
+  assert.notEqual(single(), single(), 'a run that is not a shard gets a random id');
+});

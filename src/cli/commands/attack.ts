@@ -95,7 +95,8 @@ export const command: Command = {
       ...connectionOptions(args),
       maxInFlight: args.number('max-in-flight'),
       drainNs: args.number('drain'),
-      workers: args.number('workers') || defaultWorkers(perSec),
+      // A shard's default workers follow its share of the rate (resolveOptions knows the shard).
+      workers: args.number('workers') || (args.string('shard') ? 0 : defaultWorkers(perSec)),
       traceparent: args.bool('traceparent'),
       pipelining: args.number('pipelining'),
       redirects: args.number('redirects'),

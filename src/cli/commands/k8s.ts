@@ -9,7 +9,7 @@ import { parseStartAt } from '../shard-flags.js';
 import { buildPacer, command as attackCommand } from './attack.js';
 
 /** Attack flags the manifest sets itself, per pod. */
-const OWN = ['targets', 'format', 'shard', 'start-at', 'output', 'workers', 'quiet'];
+const OWN = ['targets', 'format', 'shard', 'start-at', 'output', 'o', 'workers', 'quiet', 'q'];
 
 /** `tailprobe k8s job`: a thin shell over k8sJobManifest (src/distribute). */
 export const command: Command = {
