@@ -7,7 +7,7 @@ import { describeTarget } from '../targets/target.js';
 import { Clock } from '../time/clock.js';
 import { CpuMeter, LoopMonitor, type LoopStats } from './health.js';
 import { metricsFromWire } from '../metrics/wire.js';
-import { resolveOptions, type AttackOptions, type ResolvedOptions } from './options.js';
+import { resolveOptions, type AttackOptions, type AttackProgress, type ResolvedOptions } from './options.js';
 import { Plan, type PlanOptions } from './plan.js';
 import type { AttackRun, PluginOutcome } from './plugin.js';
 import { Runner } from './runner.js';
@@ -150,15 +150,23 @@ export async function attack(
   if (opts.signal?.aborted) onAbort();
   else opts.signal?.addEventListener('abort', onAbort, { once: true });
 
+  const pacer = o.pacer;
+  const live = (): AttackProgress => {
+    const elapsedNs = Math.max(0, clock.nowNs());
+    const p: AttackProgress = { elapsedNs, metrics, inFlight: inFlightNow(), sent: sentNow() };
+    if (pacer) {
+      const upTo = o.durationNs > 0 ? Math.min(elapsedNs, o.durationNs) : elapsedNs;
+      p.scheduled = upTo > 0 ? countBefore(pacer, upTo) : 0;
+    }
+    return p;
+  };
   let progressTimer: NodeJS.Timeout | null = null;
   if (opts.onProgress) {
     const onProgress = opts.onProgress;
-    progressTimer = setInterval(() => {
-      onProgress({ elapsedNs: Math.max(0, clock.nowNs()), metrics, inFlight: inFlightNow(), sent: sentNow() });
-    }, opts.progressIntervalMs ?? 1000);
+    progressTimer = setInterval(() => onProgress(live()), opts.progressIntervalMs ?? 1000);
   }
 
-  for (const p of plugins) await p.onStart?.({ info, signal: pluginAbort.signal });
+  for (const p of plugins) await p.onStart?.({ info, signal: pluginAbort.signal, live });
 
   const summary = await finished;
   if (progressTimer) clearInterval(progressTimer);

@@ -107,6 +107,52 @@ export class DurationHistogram {
     return this.h.outputPercentileDistribution(ticksPerHalfDistance, 1000);
   }
 
+  /**
+   * A histogram read from elsewhere (an HdrHistogram interval log) with values in µs: its sum, min
+   * and max are the histogram's own (bucket-rounded to 0.1 %), since the exact ones were not kept.
+   */
+  static fromHdr(inner: hdr.Histogram): DurationHistogram {
+    const d = new DurationHistogram();
+    d.h.add(inner);
+    d.setApproximateExtremes();
+    return d;
+  }
+
+  /**
+   * What was recorded in `cur` since `prev` (an earlier copy of it): the interval histogram of a
+   * rolling window. Counts are exact; the sum is exact; min and max are bucket-rounded (0.1 %) and
+   * never above the exact max so far.
+   */
+  static since(cur: DurationHistogram, prev: DurationHistogram | null): DurationHistogram {
+    const d = new DurationHistogram();
+    d.h.add(cur.h);
+    if (prev && prev.count > 0) d.h.subtract(prev.h);
+    d.setApproximateExtremes();
+    d.sumNs = cur.sumNs - (prev?.sumNs ?? 0);
+    if (d.count > 0) d.maxNs = Math.min(d.maxNs, cur.maxNs);
+    return d;
+  }
+
+  /** An exact copy. */
+  copy(): DurationHistogram {
+    const d = new DurationHistogram();
+    d.merge(this);
+    return d;
+  }
+
+  private setApproximateExtremes(): void {
+    const js = this.h as unknown as { lowestEquivalentValue(v: number): number; highestEquivalentValue(v: number): number };
+    if (this.count === 0) {
+      this.sumNs = 0;
+      this.minNs = Infinity;
+      this.maxNs = 0;
+      return;
+    }
+    this.minNs = js.lowestEquivalentValue(this.h.minNonZeroValue) * 1000;
+    this.maxNs = js.highestEquivalentValue(this.h.maxValue) * 1000;
+    this.sumNs = this.h.mean * this.count * 1000;
+  }
+
   /** Compact portable form (HdrHistogram's compressed base64 plus our exact sum/min/max). */
   encode(): string {
     const body = hdr.encodeIntoCompressedBase64(this.h);
