@@ -12,6 +12,7 @@ export * from './report/index.js';
 export * from './targets/index.js';
 export * from './pacer/index.js';
 export * from './attack/index.js';
+export * from './export/index.js';
 export * from './compare/index.js';
 export * from './sweep/index.js';
 export * from './profile/index.js';

@@ -140,6 +140,14 @@ export class DurationHistogram {
     return d;
   }
 
+  /** Restores the exact sum, min and max (ns) kept beside the histogram (an hlog's totals line). */
+  setExact(sumNs: number, minNs: number, maxNs: number): void {
+    if (this.count === 0) return;
+    this.sumNs = sumNs;
+    this.minNs = minNs;
+    this.maxNs = maxNs;
+  }
+
   private setApproximateExtremes(): void {
     const js = this.h as unknown as { lowestEquivalentValue(v: number): number; highestEquivalentValue(v: number): number };
     if (this.count === 0) {

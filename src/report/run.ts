@@ -1,5 +1,7 @@
 import { UsageError } from '../errors.js';
 import { Metrics } from '../metrics/metrics.js';
+import { everyInterval, RollingWindow } from '../metrics/window.js';
+import { wallClockNs } from '../time/wall.js';
 import { readMetrics, type ResultSource } from '../results/reader.js';
 import type { RunMeta } from '../results/result.js';
 import { hdrplotReport } from './hdrplot.js';
@@ -91,11 +93,14 @@ export async function runReport(opts: RunReportOptions): Promise<RunReportResult
   const bounds = opts.type.kind === 'hist' || opts.type.kind === 'json' ? opts.type.buckets : undefined;
   const buckets = bounds ? new LatencyBuckets(bounds) : undefined;
   const render = () => renderReport(opts.type, metrics, seen.map((s) => s.meta), seen, buckets);
-  let timer: NodeJS.Timeout | null = null;
+  // The rolling window the Prometheus endpoint and the hlog also cut (src/metrics/window.ts); the
+  // report printed at each cut is vegeta's: everything so far.
+  let timer: { stop(): unknown } | null = null;
   if (opts.everyNs && opts.everyNs > 0) {
-    timer = setInterval(() => {
+    const window = new RollingWindow(metrics, wallClockNs());
+    timer = everyInterval(window, opts.everyNs / 1e6, wallClockNs, () => {
       opts.out.write((opts.clearScreen ? CLEAR : '') + render());
-    }, Math.max(1, opts.everyNs / 1e6));
+    });
   }
   let sources: ResultSource[];
   try {
@@ -111,7 +116,7 @@ export async function runReport(opts: RunReportOptions): Promise<RunReportResult
         : undefined,
     }));
   } finally {
-    if (timer) clearInterval(timer);
+    timer?.stop();
   }
   opts.out.write((timer && opts.clearScreen ? CLEAR : '') + render());
   let failed = false;

@@ -10,3 +10,5 @@ export { encodeCsvResult, decodeCsvFields, splitCsvRecord } from './vegeta-csv.j
 export { formatRfc3339Nano, parseRfc3339 } from './timestamp.js';
 export { headerWireForm, parseHeaderWire } from './http-headers.js';
 export { encodeResults } from './convert.js';
+export { HlogWriter, readHlog, looksLikeHlog, SEND_LAG_TAG, type HlogWriterOptions } from './hlog.js';
+export { encodeHlog, intervalOf, type HlogEncodeOptions, type HlogEncodeResult } from './hlog-encode.js';

@@ -8,6 +8,7 @@ import type { CliIO, Command } from '../command.js';
 import type { FlagSpec, ParsedArgs } from '../flags.js';
 import { SLO_ATTACK_EXTENSION } from '../../slo/hooks.js';
 import { PROFILE_ATTACK_EXTENSION } from '../../profile/attack-extension.js';
+import { HLOG_ATTACK_EXTENSION, PROMETHEUS_ATTACK_EXTENSION } from '../extensions/export.js';
 
 /**
  * Extensions of `tailprobe attack` owned by other parts of tailprobe: each brings its flags and,
@@ -20,7 +21,12 @@ export interface AttackExtension {
   create(args: ParsedArgs, io: CliIO): AttackPlugin | null | Promise<AttackPlugin | null>;
 }
 
-export const ATTACK_EXTENSIONS: AttackExtension[] = [SLO_ATTACK_EXTENSION, PROFILE_ATTACK_EXTENSION];
+export const ATTACK_EXTENSIONS: AttackExtension[] = [
+  SLO_ATTACK_EXTENSION,
+  PROFILE_ATTACK_EXTENSION,
+  PROMETHEUS_ATTACK_EXTENSION,
+  HLOG_ATTACK_EXTENSION,
+];
 
 const FLAGS: FlagSpec[] = [
   { name: 'rate', type: 'string', default: '50/1s', value: 'RATE', help: 'Requests per time unit: 500, 500/1s, 30000/1m; 0 or infinity = max mode (closed loop, like wrk)' },
