@@ -1,0 +1,302 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { createWriteStream, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import * as hdr from 'hdr-histogram-js';
+import { attack } from '../../src/attack/index.js';
+import { hlogAttackPlugin, prometheusAttackPlugin, BUCKET_QUANTILE_ERROR } from '../../src/export/index.js';
+import { constantPacer } from '../../src/pacer/index.js';
+import { createResultWriter, encodeHlog, readMetrics, type Result } from '../../src/results/index.js';
+import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/paths.js';
+import { listen } from '../helpers/servers.js';
+
+type Family = { name: string; type: string; metrics: Array<{ value?: string; labels?: Record<string, string>; buckets?: Record<string, string>; count?: string; sum?: string }> };
+// A Prometheus text-format parser from the npm registry: what we write is read by code we did not write.
+const parsePrometheus = createRequire(import.meta.url)('parse-prometheus-text-format') as (text: string) => Family[];
+
+/** A loopback server with a spread of latencies (most fast, some 5-40 ms) so the tail has something in it. */
+function slowSometimes() {
+  let i = 0;
+  return listen((_req, res) => {
+    const k = i++ % 20;
+    const delay = k === 0 ? 40 : k < 3 ? 5 + k * 5 : 0;
+    setTimeout(() => res.end('ok'), delay);
+  });
+}
+
+/** histogram_quantile() as Prometheus computes it: linear interpolation inside the bucket. */
+function histogramQuantile(q: number, buckets: Record<string, string>): number {
+  const bs = Object.entries(buckets)
+    .map(([le, c]) => [le === '+Inf' ? Infinity : Number(le), Number(c)] as const)
+    .sort((a, b) => a[0] - b[0]);
+  const total = bs[bs.length - 1]![1];
+  const rank = q * total;
+  let prevLe = 0;
+  let prevCount = 0;
+  for (const [le, count] of bs) {
+    if (count >= rank) {
+      if (le === Infinity) return prevLe;
+      return prevLe + ((le - prevLe) * (rank - prevCount)) / (count - prevCount);
+    }
+    prevLe = le;
+    prevCount = count;
+  }
+  return prevLe;
+}
+
+function value(fams: Family[], name: string, labels?: Record<string, string>): number {
+  const f = fams.find((x) => x.name === name);
+  assert.ok(f, `family ${name} is exported`);
+  const m = labels ? f.metrics.find((x) => Object.entries(labels).every(([k, v]) => x.labels?.[k] === v)) : f.metrics[0];
+  return m ? Number(m.value) : 0;
+}
+
+test('during a real attack, /metrics parses with a registry parser, counters only grow, and the final scrape equals the results', { timeout: 60_000 }, async () => {
+  const srv = await slowSometimes();
+  const dir = tempDir();
+  try {
+    const prom = await prometheusAttackPlugin({ host: '127.0.0.1', port: 0, lingerMs: 600, windowMs: 200 });
+    const hlogPath = join(dir, 'live.hlog');
+    const hlog = hlogAttackPlugin({ out: createWriteStream(hlogPath), name: hlogPath, intervalMs: 500 });
+    const scrapes: Family[][] = [];
+    let scraping = true;
+    const scraper = (async () => {
+      while (scraping) {
+        try {
+          const res = await fetch(prom.url);
+          assert.equal(res.status, 200);
+          assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+          const fams = parsePrometheus(await res.text());
+          // Before onStart (the connections are opening) only the generator's own families exist.
+          if (fams.some((f) => f.name === 'tailprobe_attack_info')) scrapes.push(fams);
+        } catch (e) {
+          if (e instanceof assert.AssertionError) throw e;
+          // the listener closed after the linger: scraping is over
+          if (!scraping) break;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const results: Result[] = [];
+    const out = await attack(
+      { targets: [{ method: 'GET', url: `${srv.url}/`, headers: {}, body: null }], pacer: constantPacer(300), durationNs: 3e9, workers: 1, plugins: [prom, hlog] },
+      (r) => results.push(r),
+    );
+    scraping = false;
+    await scraper;
+    assert.ok(scrapes.length >= 10, `scraped ${scrapes.length} times`);
+
+    // Monotone counters.
+    const sent = scrapes.map((s) => value(s, 'tailprobe_requests_sent_total'));
+    const ok = scrapes.map((s) => value(s, 'tailprobe_requests_total', { code: '200' }));
+    for (let i = 1; i < scrapes.length; i++) {
+      assert.ok(sent[i]! >= sent[i - 1]!, `sent never decreases (${sent[i - 1]} -> ${sent[i]})`);
+      assert.ok(ok[i]! >= ok[i - 1]!, 'requests_total never decreases');
+    }
+    assert.ok(sent.some((v) => v > 0 && v < out.metrics.requests), 'some scrape saw the attack in progress');
+
+    // The last scrape (during the linger) equals the run's totals.
+    const last = scrapes[scrapes.length - 1]!;
+    const m = out.metrics;
+    assert.equal(value(last, 'tailprobe_attack_running'), 0);
+    assert.equal(value(last, 'tailprobe_requests_total', { code: '200' }), m.statusCodes.get(200));
+    assert.equal(value(last, 'tailprobe_requests_success_total'), m.successes);
+    assert.equal(value(last, 'tailprobe_late_sends_total'), m.lateSends);
+    assert.equal(m.requests, results.length);
+    const lat = last.find((f) => f.name === 'tailprobe_latency_seconds')!;
+    assert.equal(lat.type, 'HISTOGRAM');
+    assert.equal(Number(lat.metrics[0]!.count), m.requests);
+    assert.ok(Math.abs(Number(lat.metrics[0]!.sum) - m.latency.sum / 1e9) < 1e-6);
+
+    // Quantiles from the buckets within the stated error of the report's.
+    for (const q of [0.5, 0.9, 0.99, 0.999]) {
+      const fromBuckets = histogramQuantile(q, lat.metrics[0]!.buckets!);
+      const exact = m.latency.percentile(q * 100) / 1e9;
+      const err = Math.abs(fromBuckets - exact) / exact;
+      assert.ok(err <= BUCKET_QUANTILE_ERROR, `q=${q}: buckets say ${fromBuckets}s, the report ${exact}s (error ${(err * 100).toFixed(2)} %)`);
+    }
+
+    // The live hlog, read back by hdr-histogram-js's own log reader, holds every result.
+    const text = readFileSync(hlogPath, 'utf8');
+    const reader = new hdr.HistogramLogReader(text, 64);
+    let count = 0;
+    let intervals = 0;
+    for (let h = reader.nextIntervalHistogram(); h; h = reader.nextIntervalHistogram()) {
+      if (h.tag !== 'send-lag') {
+        count += h.totalCount;
+        intervals++;
+      }
+    }
+    assert.equal(count, m.requests);
+    assert.ok(intervals >= 6, `${intervals} intervals of 500 ms in a 3 s attack`);
+  } finally {
+    await srv.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('results -> hlog -> report gives the report of the results, and hdr-histogram-js reads the log with the same counts', { timeout: 60_000 }, async () => {
+  const dir = tempDir();
+  try {
+    // A results file with a known spread: 20 000 results over 10 s, latencies 100 µs..2 s, some errors.
+    const path = join(dir, 'r.bin');
+    const chunks: Buffer[] = [];
+    const sink = new (await import('node:stream')).Writable({ write(c, _e, cb) { chunks.push(c); cb(); } });
+    const w = createResultWriter(sink, 'binary');
+    const t0 = 1_800_000_000_000_000_000n;
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < 20_000; i++) {
+      const latency = Math.round(1e5 * Math.exp(rnd() * Math.log(2e4)));
+      const failed = i % 97 === 0;
+      w.write({
+        attack: '', seq: i, code: failed ? 0 : 200, timestamp: t0 + BigInt(i) * 500_000n, latency,
+        bytesOut: 0, bytesIn: failed ? 0 : 2, error: failed ? 'connection refused' : '', body: null,
+        method: 'GET', url: 'http://127.0.0.1/', headers: null, sendLag: Math.round(rnd() * 2e6),
+      });
+    }
+    await w.close();
+    writeFileSync(path, Buffer.concat(chunks));
+
+    let hlogText = '';
+    const enc = await encodeHlog([path], (t) => (hlogText += t), { intervalNs: 1e9 });
+    const hlogPath = join(dir, 'r.hlog');
+    writeFileSync(hlogPath, hlogText);
+    assert.equal(enc.late, 0);
+    assert.ok(enc.intervals >= 10 && enc.intervals <= 13, `${enc.intervals} intervals`);
+
+    const direct = (await readMetrics([path])).metrics;
+    const viaHlog = (await readMetrics([hlogPath])).metrics;
+    assert.equal(viaHlog.requests, direct.requests);
+    assert.equal(viaHlog.successes, direct.successes);
+    assert.deepEqual([...viaHlog.statusCodes], [...direct.statusCodes]);
+    assert.deepEqual([...viaHlog.errors], [...direct.errors]);
+    assert.deepEqual(viaHlog.latencies(), direct.latencies());
+    assert.deepEqual(viaHlog.schedule(), direct.schedule());
+    assert.equal(viaHlog.duration, direct.duration);
+
+    // The CLI agrees: the text report of the hlog is the text report of the results.
+    const a = await runCli(['report', path]);
+    const b = await runCli(['report', hlogPath]);
+    assert.equal(b.code, 0, b.stderr);
+    const firstLines = (s: Buffer) => s.toString().split('\n').slice(0, 10).join('\n');
+    assert.equal(firstLines(b.stdout), firstLines(a.stdout));
+
+    // Two halves merge exactly.
+    const half = await runCli(['report', '-type=json', hlogPath, hlogPath]);
+    assert.equal(half.code, 0, half.stderr);
+    assert.equal(JSON.parse(half.stdout.toString()).requests, 2 * direct.requests);
+
+    // HdrHistogram's own reader: same counts, interval by interval adding up to the total.
+    const reader = new hdr.HistogramLogReader(hlogText, 64);
+    const sum = hdr.build({ bitBucketSize: 64, numberOfSignificantValueDigits: 3, highestTrackableValue: 3_600_000_000 });
+    let lagCount = 0;
+    for (let h = reader.nextIntervalHistogram(); h; h = reader.nextIntervalHistogram()) {
+      if (h.tag === 'send-lag') lagCount += h.totalCount;
+      else sum.add(h);
+    }
+    assert.equal(sum.totalCount, direct.requests);
+    assert.equal(lagCount, direct.sendLag.count);
+    assert.equal(sum.getValueAtPercentile(99) * 1000, direct.latency.percentile(99));
+
+    // encode -to=hlog writes the same log as report -type=hlog.
+    const e1 = await runCli(['encode', '-to=hlog', path]);
+    const e2 = await runCli(['report', '-type=hlog', path]);
+    assert.equal(e1.code, 0, e1.stderr);
+    assert.equal(e1.stdout.toString(), hlogText);
+    assert.equal(e2.stdout.toString(), hlogText);
+    // ...and an hlog is not results: converting it back is one line.
+    const back = await runCli(['encode', '-to=json', hlogPath]);
+    assert.equal(back.code, 1);
+    assert.match(back.stderr, /^tailprobe: .*r\.hlog: an HdrHistogram log holds histograms, not results.*\n$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('exporter problems: a busy port, a non-loopback address without a token, an unwritable hlog: one line each, no attack', { timeout: 60_000 }, async () => {
+  const srv = await listen((_req, res) => res.end('ok'));
+  const busy = createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+  const busyPort = (busy.address() as { port: number }).port;
+  const dir = tempDir();
+  try {
+    const input = `GET ${srv.url}/\n`;
+    const out = join(dir, 'r.bin');
+    const inUse = await runCli(['attack', '-rate=10', '-duration=1s', `-prometheus-addr=127.0.0.1:${busyPort}`, `-output=${out}`], { input });
+    assert.equal(inUse.code, 1);
+    assert.match(inUse.stderr, /^tailprobe: attack: prometheus: 127\.0\.0\.1:\d+ is already in use .*\n$/);
+
+    const open = await runCli(['attack', '-rate=10', '-duration=1s', '-prometheus-addr=0.0.0.0:0'], { input, env: { TAILPROBE_PROMETHEUS_TOKEN: '' } });
+    assert.equal(open.code, 2);
+    assert.match(open.stderr, /^tailprobe: attack: prometheus: refusing to listen on 0\.0\.0\.0:0 without a token.*\n$/);
+
+    const badAddr = await runCli(['attack', '-prometheus-addr=nonsense'], { input });
+    assert.equal(badAddr.code, 2);
+    assert.match(badAddr.stderr, /^tailprobe: attack: invalid value "nonsense" for flag -prometheus-addr .*\n$/);
+
+    const noDir = await runCli(['attack', '-rate=10', '-duration=1s', `-hlog=${join(dir, 'missing', 'x.hlog')}`], { input });
+    assert.equal(noDir.code, 2);
+    assert.match(noDir.stderr, /^tailprobe: attack: cannot write -hlog ".*x\.hlog": ENOENT\n$/);
+    assert.equal(existsSync(out), false, 'no attack ran');
+  } finally {
+    busy.close();
+    await srv.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an hlog that fails while the attack runs (a full disk) loses no results: the results file is whole, exit 1, one line', { timeout: 60_000 }, async (t) => {
+  if (!existsSync('/dev/full')) {
+    t.skip('no /dev/full on this machine');
+    return;
+  }
+  const srv = await listen((_req, res) => res.end('ok'));
+  const dir = tempDir();
+  try {
+    const out = join(dir, 'r.bin');
+    const a = await runCli(['attack', '-rate=100', '-duration=2s', '-hlog=/dev/full', '-hlog-interval=200ms', `-output=${out}`], { input: `GET ${srv.url}/\n` });
+    assert.equal(a.code, 1);
+    assert.match(a.stderr, /^tailprobe: attack: -hlog \/dev\/full: ENOSPC \(the log is incomplete; the results are not affected\)\n$/);
+    const m = (await readMetrics([out])).metrics;
+    assert.equal(m.requests, 200);
+    assert.equal(m.successes, 200);
+  } finally {
+    await srv.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the metrics endpoint follows the agent\'s rules: loopback peers only without a token, the token when one is set', { timeout: 30_000 }, async () => {
+  const prom = await prometheusAttackPlugin({ host: '127.0.0.1', port: 0, token: 's3cret' });
+  try {
+    assert.equal((await fetch(prom.url)).status, 401);
+    assert.equal((await fetch(prom.url, { headers: { authorization: 'Bearer nope' } })).status, 401);
+    const ok = await fetch(prom.url, { headers: { authorization: 'Bearer s3cret' } });
+    assert.equal(ok.status, 200);
+    const fams = parsePrometheus(await ok.text());
+    assert.equal(value(fams, 'tailprobe_attack_running'), 0, 'before the attack: not running');
+    assert.equal((await fetch(prom.url.replace('/metrics', '/other') + '?token=s3cret')).status, 404);
+  } finally {
+    await prom.close();
+  }
+  const open = await prometheusAttackPlugin({ host: '127.0.0.1', port: 0 });
+  try {
+    // fetch() cannot set Host: a plain request, as a DNS-rebound browser page would send it.
+    const { request } = await import('node:http');
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(open.url, { headers: { host: 'evil.example' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(status, 403);
+  } finally {
+    await open.close();
+  }
+});
