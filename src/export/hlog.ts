@@ -48,7 +48,7 @@ export function hlogAttackPlugin(opts: HlogPluginOptions): AttackPlugin {
       if (writer) {
         try {
           ticker?.stop(true);
-          writer.totals(run.metrics);
+          writer.totals(run.metrics, { info: run.info, health: run.health });
         } catch (e) {
           failure ??= (e as Error).message;
         }

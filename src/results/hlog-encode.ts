@@ -97,7 +97,9 @@ export async function encodeHlog(
     for (const k of open.keys()) if (k > highest) highest = k;
     flushBelow(highest + 1n);
   }
-  writer.totals(total);
+  // Several inputs: their info and health are not one run's; one input keeps its own.
+  const only = sources.length === 1 ? sources[0]!.meta : null;
+  writer.totals(total, { info: only?.info, health: only?.health });
   return { sources, metrics: total, intervals, late };
 }
 

@@ -3,6 +3,7 @@ import { RuntimeError } from '../errors.js';
 import { DurationHistogram } from '../metrics/histogram.js';
 import { Metrics } from '../metrics/metrics.js';
 import type { WindowInterval } from '../metrics/window.js';
+import { emptyMeta, type GeneratorHealth, type RunInfo, type RunMeta } from './result.js';
 
 /**
  * HdrHistogram's interval log format (`.hlog`), as HdrHistogram's HistogramLogWriter writes it and
@@ -17,7 +18,8 @@ import type { WindowInterval } from '../metrics/window.js';
  * - `#[StartTime: ...]` and `#[BaseTime: ...]`: the attack's start, epoch seconds; interval
  *   timestamps are seconds since it;
  * - a last comment `#[tailprobe-totals: {...}]` with what the histograms cannot carry (status codes,
- *   errors, bytes, the exact sum/min/max), so `report` on an hlog prints the run's full report.
+ *   errors, bytes, the exact sum/min/max, the run's info and the generator's health), so `report`
+ *   on an hlog prints the run's full report, warnings included.
  *
  * Writing uses hdr-histogram-js's HistogramLogWriter; reading uses its HistogramLogReader.
  */
@@ -69,7 +71,7 @@ export class HlogWriter {
   }
 
   /** The last line: the run's totals beyond the histograms (see the file comment). */
-  totals(m: Metrics): void {
+  totals(m: Metrics, meta: { info?: RunInfo | null; health?: GeneratorHealth | null } = {}): void {
     const t: HlogTotals = {
       requests: m.requests,
       successes: m.successes,
@@ -85,6 +87,8 @@ export class HlogWriter {
       latency: [m.latency.sum, m.latency.min, m.latency.max],
       sendLag: [m.sendLag.sum, m.sendLag.min, m.sendLag.max],
     };
+    if (meta.info) t.info = { ...meta.info, startedAt: String(meta.info.startedAt) };
+    if (meta.health) t.health = meta.health;
     this.write(`${TOTALS_PREFIX}${JSON.stringify(t)}]\n`);
   }
 }
@@ -104,6 +108,9 @@ interface HlogTotals {
   /** Exact [sum, min, max] in ns. */
   latency: [number, number, number];
   sendLag: [number, number, number];
+  /** The run's info (startedAt as a decimal string) and the generator's health, when known. */
+  info?: Omit<RunInfo, 'startedAt'> & { startedAt: string };
+  health?: GeneratorHealth;
 }
 
 /** True when the first meaningful text looks like an interval log (HdrHistogram logs start with `#[`). */
@@ -118,7 +125,7 @@ export function looksLikeHlog(head: string): boolean {
  * bytes, exact sum/min/max, the run's span). Without it (another tool's log, or one cut off), only
  * the latencies and their count are known: requests = the count, successes 0, no codes.
  */
-export function readHlog(text: string, name: string): { metrics: Metrics; intervals: number } {
+export function readHlog(text: string, name: string): { metrics: Metrics; meta: RunMeta; intervals: number } {
   const reader = new hdr.HistogramLogReader(text, 64, false);
   const latency = new DurationHistogram();
   const sendLag = new DurationHistogram();
@@ -154,6 +161,9 @@ export function readHlog(text: string, name: string): { metrics: Metrics; interv
   m.latency.merge(DurationHistogram.fromHdr(latency.h));
   m.sendLag.merge(DurationHistogram.fromHdr(sendLag.h));
   const totals = parseTotals(text, name);
+  const meta = emptyMeta();
+  if (totals?.info) meta.info = { ...totals.info, startedAt: BigInt(totals.info.startedAt) };
+  if (totals?.health) meta.health = totals.health;
   if (totals) {
     m.requests = totals.requests;
     m.successes = totals.successes;
@@ -179,7 +189,7 @@ export function readHlog(text: string, name: string): { metrics: Metrics; interv
       m.end = m.latest;
     }
   }
-  return { metrics: m, intervals };
+  return { metrics: m, meta, intervals };
 }
 
 function parseTotals(text: string, name: string): HlogTotals | null {

@@ -268,7 +268,9 @@ class HlogSource implements ResultSource {
     }
     const text = Buffer.concat(chunks).toString('utf8');
     if (!looksLikeHlog(text)) throw new RuntimeError(`${this.name}: unrecognized results format`);
-    this.metrics = readHlog(text, this.name).metrics;
+    const read = readHlog(text, this.name);
+    this.metrics = read.metrics;
+    Object.assign(this.meta, read.meta);
   }
 }
 
