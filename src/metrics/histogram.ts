@@ -121,16 +121,26 @@ export class DurationHistogram {
   /**
    * What was recorded in `cur` since `prev` (an earlier copy of it): the interval histogram of a
    * rolling window. Counts are exact; the sum is exact; min and max are bucket-rounded (0.1 %) and
-   * never above the exact max so far.
+   * never above the exact max so far. With `into`, the result is written there (reused).
    */
-  static since(cur: DurationHistogram, prev: DurationHistogram | null): DurationHistogram {
-    const d = new DurationHistogram();
+  static since(cur: DurationHistogram, prev: DurationHistogram | null, into?: DurationHistogram): DurationHistogram {
+    const d = into ?? new DurationHistogram();
+    d.h.reset();
     d.h.add(cur.h);
     if (prev && prev.count > 0) d.h.subtract(prev.h);
     d.setApproximateExtremes();
     d.sumNs = cur.sumNs - (prev?.sumNs ?? 0);
     if (d.count > 0) d.maxNs = Math.min(d.maxNs, cur.maxNs);
     return d;
+  }
+
+  /** Makes this an exact copy of `other` (no allocation: the window's snapshots reuse theirs). */
+  copyFrom(other: DurationHistogram): void {
+    this.h.reset();
+    this.h.add(other.h);
+    this.sumNs = other.sumNs;
+    this.minNs = other.minNs;
+    this.maxNs = other.maxNs;
   }
 
   /** An exact copy. */

@@ -9,7 +9,8 @@ import type { Metrics } from './metrics.js';
  * cumulative report at each cut), the Prometheus endpoint (rates over the last interval) and the
  * HdrHistogram interval log (one histogram per interval).
  *
- * Memory is constant: one copy of each cumulative histogram, whatever the length of the run.
+ * Memory is constant: one copy of each cumulative histogram and one interval histogram each,
+ * allocated once, whatever the length of the run.
  */
 export interface WindowInterval {
   /** Bounds of the interval, ns on the caller's clock (epoch ns for an attack). */
@@ -27,8 +28,12 @@ export interface WindowInterval {
 }
 
 export class RollingWindow {
-  private prevLatency: DurationHistogram | null = null;
-  private prevSendLag: DurationHistogram | null = null;
+  // Snapshots of the cumulative histograms at the last cut, and the interval histograms handed out:
+  // allocated once, reused at every cut (a cut allocates nothing large).
+  private readonly prevLatency = new DurationHistogram();
+  private readonly prevSendLag = new DurationHistogram();
+  private readonly ivLatency = new DurationHistogram();
+  private readonly ivSendLag = new DurationHistogram();
   private prev = { requests: 0, successes: 0, lateSends: 0, bytesIn: 0, bytesOut: 0 };
   private startNs: bigint;
 
@@ -45,11 +50,14 @@ export class RollingWindow {
     return this.source;
   }
 
-  /** Closes the current interval at `nowNs` and opens the next one there. */
+  /**
+   * Closes the current interval at `nowNs` and opens the next one there. The interval's histograms
+   * are valid until the next cut (copy them to keep them longer).
+   */
   cut(nowNs: bigint): WindowInterval {
     const m = this.source;
-    const latency = DurationHistogram.since(m.latency, this.prevLatency);
-    const sendLag = DurationHistogram.since(m.sendLag, this.prevSendLag);
+    const latency = DurationHistogram.since(m.latency, this.prevLatency, this.ivLatency);
+    const sendLag = DurationHistogram.since(m.sendLag, this.prevSendLag, this.ivSendLag);
     const out: WindowInterval = {
       startNs: this.startNs,
       endNs: nowNs,
@@ -61,8 +69,8 @@ export class RollingWindow {
       latency,
       sendLag,
     };
-    this.prevLatency = m.latency.copy();
-    this.prevSendLag = m.sendLag.copy();
+    this.prevLatency.copyFrom(m.latency);
+    this.prevSendLag.copyFrom(m.sendLag);
     this.prev = { requests: m.requests, successes: m.successes, lateSends: m.lateSends, bytesIn: m.bytesIn, bytesOut: m.bytesOut };
     this.startNs = nowNs;
     return out;
