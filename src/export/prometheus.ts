@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { authorize, checkBind, type Guard } from '../agent/security.js';
 import type { AttackProgress } from '../attack/options.js';
-import type { AttackPlugin, AttackRun } from '../attack/plugin.js';
+import type { AttackPlugin } from '../attack/plugin.js';
 import { RuntimeError, UsageError } from '../errors.js';
 import { everyInterval, RollingWindow, type WindowInterval } from '../metrics/window.js';
 import type { RunInfo } from '../results/result.js';
@@ -77,7 +77,7 @@ export async function prometheusAttackPlugin(opts: PrometheusOptions = {}): Prom
   let state: 'waiting' | 'running' | 'ended' = 'waiting';
   let info: RunInfo | null = null;
   let live: (() => AttackProgress) | null = null;
-  let finalRun: AttackRun | null = null;
+  let finalProgress: AttackProgress | null = null;
   let window: RollingWindow | null = null;
   let ticker: { stop(final?: boolean): WindowInterval | null } | null = null;
   let last: { iv: WindowInterval; sent: number; scheduled: number | undefined; loopP99: number; loopMax: number } | null = null;
@@ -92,9 +92,7 @@ export async function prometheusAttackPlugin(opts: PrometheusOptions = {}): Prom
     const cpu = process.cpuUsage(cpu0);
     e.counter('tailprobe_generator_cpu_seconds_total', 'CPU time of the tailprobe process (all threads) since the exporter started.', (cpu.user + cpu.system) / 1e6);
     if (!info || !live) return e.text();
-    const p: AttackProgress = finalRun
-      ? { elapsedNs: Number(finalRun.metrics.end - info.startedAt), metrics: finalRun.metrics, inFlight: 0, sent: finalRun.metrics.requests }
-      : live();
+    const p: AttackProgress = finalProgress ?? live();
     const m = p.metrics;
     e.gauge('tailprobe_attack_info', 'The attack (value 1): its name, pacer and tailprobe version.', [[{ name: info.name, pacer: info.pacer, version: info.version }, 1]]);
     e.gauge('tailprobe_attack_start_time_seconds', 'When the schedule started, seconds since the epoch.', Number(info.startedAt / 1000n) / 1e6);
@@ -213,7 +211,9 @@ export async function prometheusAttackPlugin(opts: PrometheusOptions = {}): Prom
     },
     async onEnd(run) {
       ticker?.stop();
-      finalRun = run;
+      // The final numbers: the run's Metrics, and the last sent/scheduled counts (live() is valid in onEnd).
+      const p = live?.();
+      finalProgress = { elapsedNs: p?.elapsedNs ?? 0, metrics: run.metrics, inFlight: 0, sent: p?.sent ?? run.metrics.requests, scheduled: p?.scheduled };
       state = 'ended';
       if (opts.lingerMs && opts.lingerMs > 0) await new Promise((r) => setTimeout(r, opts.lingerMs));
       await close();

@@ -10,7 +10,7 @@ import { hlogAttackPlugin, prometheusAttackPlugin, BUCKET_QUANTILE_ERROR } from 
 import { constantPacer } from '../../src/pacer/index.js';
 import { createResultWriter, encodeHlog, readMetrics, type Result } from '../../src/results/index.js';
 import { runCli } from '../helpers/cli.js';
-import { tempDir } from '../helpers/paths.js';
+import { REPO_ROOT, tempDir } from '../helpers/paths.js';
 import { listen } from '../helpers/servers.js';
 
 type Family = { name: string; type: string; metrics: Array<{ value?: string; labels?: Record<string, string>; buckets?: Record<string, string>; count?: string; sum?: string }> };
@@ -105,6 +105,8 @@ test('during a real attack, /metrics parses with a registry parser, counters onl
     assert.equal(value(last, 'tailprobe_requests_total', { code: '200' }), m.statusCodes.get(200));
     assert.equal(value(last, 'tailprobe_requests_success_total'), m.successes);
     assert.equal(value(last, 'tailprobe_late_sends_total'), m.lateSends);
+    assert.equal(value(last, 'tailprobe_requests_sent_total'), m.requests);
+    assert.equal(value(last, 'tailprobe_requests_scheduled_total'), 900, '300/s for 3 s');
     assert.equal(m.requests, results.length);
     const lat = last.find((f) => f.name === 'tailprobe_latency_seconds')!;
     assert.equal(lat.type, 'HISTOGRAM');
@@ -118,6 +120,13 @@ test('during a real attack, /metrics parses with a registry parser, counters onl
       const err = Math.abs(fromBuckets - exact) / exact;
       assert.ok(err <= BUCKET_QUANTILE_ERROR, `q=${q}: buckets say ${fromBuckets}s, the report ${exact}s (error ${(err * 100).toFixed(2)} %)`);
     }
+
+    // Every metric the Grafana dashboard (examples/grafana) queries is one the endpoint exports.
+    const dashboard = readFileSync(join(REPO_ROOT, 'examples', 'grafana', 'tailprobe-attack.json'), 'utf8');
+    const used = new Set([...dashboard.matchAll(/tailprobe_[a-z0-9_]+/g)].map((x) => x[0].replace(/_bucket$/, '')));
+    const exported = new Set(last.map((f) => f.name));
+    for (const name of used) assert.ok(exported.has(name), `the dashboard's ${name} is exported`);
+    assert.ok(used.size >= 10);
 
     // The live hlog, read back by hdr-histogram-js's own log reader, holds every result.
     const text = readFileSync(hlogPath, 'utf8');
