@@ -8,7 +8,7 @@ import { RuntimeError, UsageError } from '../errors.js';
 import { everyInterval, RollingWindow, type WindowInterval } from '../metrics/window.js';
 import type { RunInfo } from '../results/result.js';
 import { wallClockNs } from '../time/wall.js';
-import { Exposition } from './exposition.js';
+import { Exposition, PROTOBUF_CONTENT_TYPE, TEXT_CONTENT_TYPE, wantsProtobuf } from './exposition.js';
 
 /**
  * `/metrics` during an attack, in Prometheus' text exposition: what the run has measured so far,
@@ -18,7 +18,8 @@ import { Exposition } from './exposition.js';
  *
  * Safe by default like the agent (src/agent/security.ts, the same code): a loopback listener
  * answers loopback clients only; any other address needs a token (Bearer or ?token=).
- * Native histograms (protobuf exposition) are not offered: text only.
+ * A client that asks for the protobuf exposition in `Accept` (a Prometheus scraping native
+ * histograms) gets it, with native histograms (schema 5) beside the classic buckets.
  */
 export interface PrometheusOptions {
   /** Listener host (default 127.0.0.1). Anything but loopback needs `token`. */
@@ -86,12 +87,12 @@ export async function prometheusAttackPlugin(opts: PrometheusOptions = {}): Prom
   const loop = monitorEventLoopDelay({ resolution: 10 });
   const cpu0 = process.cpuUsage();
 
-  const render = (): string => {
+  const render = (): Exposition => {
     const e = new Exposition();
     e.gauge('tailprobe_attack_running', 'Whether the attack is sending (1), over (0, final numbers), or not started (0).', state === 'running' ? 1 : 0);
     const cpu = process.cpuUsage(cpu0);
     e.counter('tailprobe_generator_cpu_seconds_total', 'CPU time of the tailprobe process (all threads) since the exporter started.', (cpu.user + cpu.system) / 1e6);
-    if (!info || !live) return e.text();
+    if (!info || !live) return e;
     const p: AttackProgress = finalProgress ?? live();
     const m = p.metrics;
     e.gauge('tailprobe_attack_info', 'The attack (value 1): its name, pacer and tailprobe version.', [[{ name: info.name, pacer: info.pacer, version: info.version }, 1]]);
@@ -129,7 +130,7 @@ export async function prometheusAttackPlugin(opts: PrometheusOptions = {}): Prom
       e.gauge('tailprobe_generator_event_loop_delay_p99_seconds', 'p99 event-loop delay of the attack\'s main thread in the last interval.', last.loopP99);
       e.gauge('tailprobe_generator_event_loop_delay_max_seconds', 'Largest event-loop delay of the attack\'s main thread in the last interval.', last.loopMax);
     }
-    return e.text();
+    return e;
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -147,14 +148,16 @@ export async function prometheusAttackPlugin(opts: PrometheusOptions = {}): Prom
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
-    let body: string;
+    const proto = wantsProtobuf(req.headers.accept);
+    let body: string | Uint8Array;
     try {
-      body = render();
+      const e = render();
+      body = proto ? e.protobuf() : e.text();
     } catch (err) {
       res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`tailprobe: ${(err as Error).message}\n`);
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+    res.writeHead(200, { 'content-type': proto ? PROTOBUF_CONTENT_TYPE : TEXT_CONTENT_TYPE, vary: 'Accept' });
     res.end(req.method === 'HEAD' ? undefined : body);
   };
 

@@ -90,6 +90,24 @@ export class DurationHistogram {
     return counts;
   }
 
+  /**
+   * Every non-empty HDR bin in ascending order: its lowest equivalent value (ns) and its count. For
+   * re-bucketing into another layout (Prometheus' classic and native buckets).
+   */
+  forEachBin(fn: (lowNs: number, count: number) => void): void {
+    if (this.count === 0) return;
+    const js = this.h as unknown as {
+      recordedValuesIterator: { reset(): void; hasNext(): boolean; next(): { valueIteratedTo: number; countAtValueIteratedTo: number } };
+      lowestEquivalentValue(v: number): number;
+    };
+    const it = js.recordedValuesIterator;
+    it.reset();
+    while (it.hasNext()) {
+      const v = it.next();
+      fn(js.lowestEquivalentValue(v.valueIteratedTo) * 1000, v.countAtValueIteratedTo);
+    }
+  }
+
   merge(other: DurationHistogram): void {
     this.h.add(other.h);
     this.sumNs += other.sumNs;

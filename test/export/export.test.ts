@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import * as hdr from 'hdr-histogram-js';
 import { attack } from '../../src/attack/index.js';
-import { hlogAttackPlugin, prometheusAttackPlugin, BUCKET_QUANTILE_ERROR } from '../../src/export/index.js';
+import { hlogAttackPlugin, prometheusAttackPlugin, BUCKET_QUANTILE_ERROR, NATIVE_QUANTILE_ERROR } from '../../src/export/index.js';
 import { constantPacer } from '../../src/pacer/index.js';
 import { createResultWriter, encodeHlog, readMetrics, type Result } from '../../src/results/index.js';
 import { runCli } from '../helpers/cli.js';
@@ -315,5 +315,83 @@ test('the metrics endpoint follows the agent\'s rules: loopback peers only witho
     assert.equal(status, 403);
   } finally {
     await open.close();
+  }
+});
+
+test('a Prometheus that asks for protobuf gets native histograms (schema 5) that protobufjs decodes, holding the report\'s quantiles', { timeout: 60_000 }, async () => {
+  const pb = createRequire(import.meta.url)('protobufjs') as {
+    parse(text: string): { root: { lookupType(name: string): { decodeDelimited(r: unknown): unknown; toObject(m: unknown, o: object): unknown } } };
+    Reader: { create(b: Uint8Array): { pos: number; len: number } };
+  };
+  const proto = readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'prometheus', 'metric-family.proto'), 'utf8');
+  const MetricFamily = pb.parse(proto).root.lookupType('io.prometheus.client.MetricFamily');
+  type PbFamily = {
+    name: string; type: number;
+    metric: Array<{ label?: Array<{ name: string; value: string }>; counter?: { value: number }; gauge?: { value: number };
+      histogram?: { sampleCount: number; sampleSum: number; schema: number; bucket: Array<{ cumulativeCount: number; upperBound: number }>;
+        positiveSpan: Array<{ offset: number; length: number }>; positiveDelta: number[] } }>;
+  };
+  const srv = await slowSometimes();
+  try {
+    const prom = await prometheusAttackPlugin({ host: '127.0.0.1', port: 0, lingerMs: 3000 });
+    const run = attack({ targets: [{ method: 'GET', url: `${srv.url}/`, headers: {}, body: null }], pacer: constantPacer(200), durationNs: 2e9, workers: 1, plugins: [prom] });
+    // Wait for the final numbers (the attack over, the endpoint lingering), so both scrapes see the same run.
+    for (;;) {
+      const fams = parsePrometheus(await (await fetch(prom.url)).text());
+      if (fams.some((f) => f.name === 'tailprobe_attack_info') && value(fams, 'tailprobe_attack_running') === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // The Accept header Prometheus sends when it scrapes native histograms (protobuf first).
+    const accept = 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,' +
+      'application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.3,*/*;q=0.2';
+    const res = await fetch(prom.url, { headers: { accept } });
+    assert.match(res.headers.get('content-type') ?? '', /^application\/vnd\.google\.protobuf; proto=io\.prometheus\.client\.MetricFamily; encoding=delimited/);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const reader = pb.Reader.create(bytes);
+    const fams: PbFamily[] = [];
+    while (reader.pos < reader.len) fams.push(MetricFamily.toObject(MetricFamily.decodeDelimited(reader), { longs: Number, defaults: false }) as PbFamily);
+    // Prometheus' default Accept (text first) still gets text.
+    const plain = await fetch(prom.url, { headers: { accept: 'text/plain;version=0.0.4;q=0.5,*/*;q=0.1' } });
+    assert.match(plain.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    const text = parsePrometheus(await plain.text());
+    const m = (await run).metrics;
+
+    // The same families and values as the text exposition.
+    assert.deepEqual(fams.map((f) => f.name), text.map((f) => f.name));
+    const ok = fams.find((f) => f.name === 'tailprobe_requests_total')!.metric.find((x) => x.label?.[0]?.value === '200')!;
+    assert.equal(ok.counter!.value, m.statusCodes.get(200));
+    const h = fams.find((f) => f.name === 'tailprobe_latency_seconds')!.metric[0]!.histogram!;
+    assert.equal(fams.find((f) => f.name === 'tailprobe_latency_seconds')!.type, 4);
+    assert.equal(h.sampleCount, m.requests);
+    assert.equal(h.schema, 5);
+    const classic = text.find((f) => f.name === 'tailprobe_latency_seconds')!.metrics[0]!.buckets!;
+    for (const b of h.bucket) assert.equal(b.cumulativeCount, Number(classic[String(b.upperBound)]), `classic bucket le=${b.upperBound}`);
+
+    // Native buckets: decode spans and deltas, then every quantile lies in the bucket they put it in.
+    const buckets: Array<[number, number]> = [];
+    let index = 0;
+    let count = 0;
+    let d = 0;
+    h.positiveSpan.forEach((span) => {
+      index += span.offset;
+      for (let k = 0; k < span.length; k++) {
+        count += h.positiveDelta[d++]!;
+        buckets.push([index + k, count]);
+      }
+      index += span.length;
+    });
+    assert.equal(buckets.reduce((n, [, c]) => n + c, 0), m.requests);
+    for (const q of [0.5, 0.9, 0.99, 0.999]) {
+      const rank = q * m.requests;
+      let cum = 0;
+      const [i] = buckets.find(([, c]) => (cum += c) >= rank)!;
+      const lo = Math.pow(2, (i - 1) / 32);
+      const hi = Math.pow(2, i / 32);
+      const exact = m.latency.percentile(q * 100) / 1e9;
+      assert.ok(exact >= lo * 0.999 && exact <= hi * 1.001, `q=${q}: the report's ${exact}s is in native bucket (${lo}, ${hi}]`);
+      assert.ok(hi / lo - 1 <= NATIVE_QUANTILE_ERROR);
+    }
+  } finally {
+    await srv.close();
   }
 });
