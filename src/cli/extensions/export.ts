@@ -15,7 +15,7 @@ export const PROMETHEUS_ATTACK_EXTENSION: AttackExtension = {
       name: 'prometheus-addr',
       type: 'string',
       value: 'HOST:PORT',
-      help: 'Serve /metrics (Prometheus text format) during the attack, e.g. 127.0.0.1:8880; beyond loopback a token is required',
+      help: 'Serve /metrics (Prometheus text; protobuf with native histograms when asked) during the attack, e.g. 127.0.0.1:8880; beyond loopback a token is required',
     },
     { name: 'prometheus-token', type: 'string', value: 'TOKEN', help: 'Token /metrics requires (Bearer or ?token=) (default: $TAILPROBE_PROMETHEUS_TOKEN)' },
     { name: 'prometheus-linger', type: 'duration', default: '0', help: 'Keep serving the final numbers this long after the attack (one scrape interval, so the totals are scraped)' },
