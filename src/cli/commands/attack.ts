@@ -73,6 +73,7 @@ export const command: Command = {
       'echo "GET http://127.0.0.1:8080/api/lookup" | tailprobe attack -duration=60s -rate=500 | tailprobe report',
       'tailprobe attack -targets=targets.txt -rate=100 -ramp-to=2000 -duration=2m -output=ramp.bin',
       'tailprobe attack -targets=targets.txt -rate=0 -connections=64 -duration=30s | tailprobe report',
+      'tailprobe attack -targets=targets.txt -rate=500 -duration=10m -prometheus-addr=127.0.0.1:8880 -hlog=run.hlog > run.bin',
     ],
   },
 
