@@ -395,3 +395,53 @@ test('a Prometheus that asks for protobuf gets native histograms (schema 5) that
     await srv.close();
   }
 });
+
+test('report reads an interval log that HdrHistogram\'s own writer made (no tailprobe totals): latencies and counts, merged exactly', { timeout: 30_000 }, async () => {
+  const dir = tempDir();
+  try {
+    // Written by hdr-histogram-js' HistogramLogWriter, values in µs as tailprobe reads them.
+    let text = '';
+    const writer = new hdr.HistogramLogWriter((s) => (text += s));
+    writer.outputLogFormatVersion();
+    writer.outputStartTime(1_700_000_000_000);
+    writer.outputLegend();
+    const all = hdr.build({ bitBucketSize: 64, numberOfSignificantValueDigits: 3, highestTrackableValue: 3_600_000_000 });
+    for (let k = 0; k < 5; k++) {
+      const h = hdr.build({ bitBucketSize: 64, numberOfSignificantValueDigits: 3, highestTrackableValue: 3_600_000_000 });
+      for (let i = 1; i <= 1000; i++) h.recordValue(i * (k + 1) * 37);
+      all.add(h);
+      writer.outputIntervalHistogram(h, k, k + 1, 1000);
+    }
+    const path = join(dir, 'foreign.hlog');
+    writeFileSync(path, text);
+    const m = (await readMetrics([path])).metrics;
+    assert.equal(m.requests, 5000);
+    assert.equal(m.latency.count, 5000);
+    for (const p of [50, 99, 99.9]) assert.equal(m.latency.h.getValueAtPercentile(p), all.getValueAtPercentile(p), `p${p}`);
+    assert.equal(m.successes, 0, 'without the totals line nothing says which succeeded');
+    assert.ok(Math.abs(m.duration - 5e9) < 1e6, 'the span of the intervals');
+
+    // Garbage where a histogram should be: one line naming the file and line.
+    writeFileSync(path, `${text}0.000,1.000,1.0,NOT-BASE64!!\n`);
+    const r = await runCli(['report', path]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^tailprobe: .*foreign\.hlog:\d+: .*\n$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('hlog flags are refused where they do not apply', { timeout: 30_000 }, async () => {
+  const e = await runCli(['encode', '-to=json', '-hlog-interval=1s'], { input: '' });
+  assert.equal(e.code, 2);
+  assert.match(e.stderr, /^tailprobe: encode: -hlog-interval is for -to=hlog\n$/);
+  const r = await runCli(['report', '-hlog-interval=1s'], { input: '' });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^tailprobe: report: -hlog-interval is for -type=hlog\n$/);
+  const a = await runCli(['attack', '-hlog-interval=1s'], { input: 'GET http://127.0.0.1:1/\n' });
+  assert.equal(a.code, 2);
+  assert.match(a.stderr, /^tailprobe: attack: -hlog-interval needs -hlog=FILE\n$/);
+  const p = await runCli(['attack', '-prometheus-linger=1s'], { input: 'GET http://127.0.0.1:1/\n' });
+  assert.equal(p.code, 2);
+  assert.match(p.stderr, /^tailprobe: attack: -prometheus-linger needs -prometheus-addr=HOST:PORT\n$/);
+});
