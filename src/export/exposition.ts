@@ -127,12 +127,18 @@ function toSamples(samples: Array<[Labels, number]> | number): Sample[] {
 
 /** Cumulative counts at each classic bound (values <= le, by each HDR bin's lowest value). */
 function classicCumulative(h: DurationHistogram): number[] {
-  const counts = h.countsInBuckets(BOUNDS_NS);
-  // counts[0]: values below the first bound; counts[k]: values in [bound k-1, bound k).
+  // Each HDR bin goes to the first bound above its lowest value (values below 15.3 µs to the first).
+  const perBucket = new Array<number>(LE_TEXT.length + 1).fill(0);
+  let k = 0;
+  h.forEachBin((lowNs, count) => {
+    while (k < BOUNDS_NS.length - 1 && lowNs >= BOUNDS_NS[k + 1]!) k++;
+    perBucket[k]! += count;
+  });
+  // perBucket[0]: below the first bound; perBucket[k]: in [bound k-1, bound k); the last: above all.
   const cum: number[] = [];
   let c = 0;
-  for (let k = 0; k < LE_TEXT.length; k++) {
-    c += counts[k]!;
+  for (let b = 0; b < LE_TEXT.length; b++) {
+    c += perBucket[b]!;
     cum.push(c);
   }
   return cum;

@@ -96,15 +96,13 @@ export class DurationHistogram {
    */
   forEachBin(fn: (lowNs: number, count: number) => void): void {
     if (this.count === 0) return;
-    const js = this.h as unknown as {
-      recordedValuesIterator: { reset(): void; hasNext(): boolean; next(): { valueIteratedTo: number; countAtValueIteratedTo: number } };
-      lowestEquivalentValue(v: number): number;
-    };
-    const it = js.recordedValuesIterator;
-    it.reset();
-    while (it.hasNext()) {
-      const v = it.next();
-      fn(js.lowestEquivalentValue(v.valueIteratedTo) * 1000, v.countAtValueIteratedTo);
+    // Straight over the counts array: HDR's value iterator allocates per step and costs ~10x more,
+    // which matters when a scrape every 100 ms runs this on the attack's main thread.
+    const js = this.h as unknown as { countsArrayLength: number; getCountAtIndex(i: number): number; valueFromIndex(i: number): number };
+    const n = js.countsArrayLength;
+    for (let i = 0; i < n; i++) {
+      const c = js.getCountAtIndex(i);
+      if (c > 0) fn(js.valueFromIndex(i) * 1000, c);
     }
   }
 

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import * as hdr from 'hdr-histogram-js';
 import { attack } from '../../src/attack/index.js';
-import { hlogAttackPlugin, prometheusAttackPlugin, BUCKET_QUANTILE_ERROR, NATIVE_QUANTILE_ERROR } from '../../src/export/index.js';
+import { hlogAttackPlugin, prometheusAttackPlugin, BUCKET_BOUNDS_S, BUCKET_QUANTILE_ERROR, Exposition, NATIVE_QUANTILE_ERROR } from '../../src/export/index.js';
+import { Metrics } from '../../src/metrics/index.js';
 import { constantPacer } from '../../src/pacer/index.js';
 import { createResultWriter, encodeHlog, readMetrics, type Result } from '../../src/results/index.js';
 import { runCli } from '../helpers/cli.js';
@@ -444,4 +445,26 @@ test('hlog flags are refused where they do not apply', { timeout: 30_000 }, asyn
   const p = await runCli(['attack', '-prometheus-linger=1s'], { input: 'GET http://127.0.0.1:1/\n' });
   assert.equal(p.code, 2);
   assert.match(p.stderr, /^tailprobe: attack: -prometheus-linger needs -prometheus-addr=HOST:PORT\n$/);
+});
+
+test('the classic buckets are the HDR histogram\'s own counts at each bound, as the report\'s histogram counts them', () => {
+  const m = new Metrics();
+  let x = 3;
+  for (let i = 0; i < 50_000; i++) {
+    x = (x * 48271) % 2147483647;
+    m.latency.record(2e3 * Math.exp((x / 2147483647) * Math.log(1e6))); // 2 µs..2 s: below, across and inside the bounds
+  }
+  const e = new Exposition();
+  e.histogram('h_seconds', 'test', m.latency);
+  const parsed = parsePrometheus(e.text())[0]!.metrics[0]!.buckets!;
+  const bounds = [0, ...BUCKET_BOUNDS_S.map((b) => b * 1e9)];
+  const counts = m.latency.countsInBuckets(bounds);
+  let cum = 0;
+  BUCKET_BOUNDS_S.forEach((b, k) => {
+    cum += counts[k]!;
+    assert.equal(Number(parsed[String(b)]), cum, `le=${b}`);
+  });
+  assert.equal(Number(parsed['+Inf']), 50_000);
+  assert.equal(BUCKET_BOUNDS_S.length, 185);
+  assert.ok(Math.abs(BUCKET_BOUNDS_S[0]! - 15.2587890625e-6) < 1e-15 && BUCKET_BOUNDS_S[184] === 128);
 });
