@@ -159,13 +159,6 @@ export class DurationHistogram {
     this.maxNs = other.maxNs;
   }
 
-  /** An exact copy. */
-  copy(): DurationHistogram {
-    const d = new DurationHistogram();
-    d.merge(this);
-    return d;
-  }
-
   /** Restores the exact sum, min and max (ns) kept beside the histogram (an hlog's totals line). */
   setExact(sumNs: number, minNs: number, maxNs: number): void {
     if (this.count === 0) return;
