@@ -160,6 +160,13 @@ export {
   type ProfilePluginOptions,
 } from './profile/index.js';
 
+// Where users already look: a Prometheus endpoint during the attack, HdrHistogram interval logs (docs/export.md).
+export { prometheusAttackPlugin, hlogAttackPlugin, type PrometheusOptions, type HlogPluginOptions } from './export/index.js';
+export { HlogWriter, readHlog, encodeHlog, RollingWindow, type HlogWriterOptions } from './metrics/index.js';
+
+// explain: which slow request was slowed by what, from the agent's per-request records (docs/explain.md).
+export { explain, fetchCapture, readCapture, formatExplanation, explainAttackPlugin, ClientRequests, type Explanation, type AgentCapture } from './explain/index.js';
+
 // plot: one self-contained HTML page of the tail.
 export { plotHtml, aggregateRun, renderPlotHtml, type PlotOptions, type PlotRunInput, type PlotRenderOptions } from './plot/index.js';
 

@@ -11,7 +11,7 @@ import { wallClockNs } from '../time/wall.js';
 import { shardInfo } from './shard-info.js';
 import { CpuMeter, LoopMonitor, type LoopStats } from './health.js';
 import { metricsFromWire } from '../metrics/wire.js';
-import { resolveOptions, type AttackOptions, type ResolvedOptions } from './options.js';
+import { resolveOptions, type AttackOptions, type AttackProgress, type ResolvedOptions } from './options.js';
 import { Plan, type PlanOptions } from './plan.js';
 import type { AttackRun, PluginOutcome } from './plugin.js';
 import { Runner } from './runner.js';
@@ -215,15 +215,23 @@ export async function attackWithFaults(
   if (opts.abandonSignal?.aborted) onAbandon();
   else opts.abandonSignal?.addEventListener('abort', onAbandon, { once: true });
 
+  const pacer = o.pacer;
+  const live = (): AttackProgress => {
+    const elapsedNs = Math.max(0, clock.nowNs());
+    const p: AttackProgress = { elapsedNs, metrics, inFlight: inFlightNow(), sent: sentNow() };
+    if (pacer) {
+      const upTo = o.durationNs > 0 ? Math.min(elapsedNs, o.durationNs) : elapsedNs;
+      p.scheduled = upTo > 0 ? countBefore(pacer, upTo) : 0;
+    }
+    return p;
+  };
   let progressTimer: NodeJS.Timeout | null = null;
   if (opts.onProgress) {
     const onProgress = opts.onProgress;
-    progressTimer = setInterval(() => {
-      onProgress({ elapsedNs: Math.max(0, clock.nowNs()), metrics, inFlight: inFlightNow(), sent: sentNow() });
-    }, opts.progressIntervalMs ?? 1000);
+    progressTimer = setInterval(() => onProgress(live()), opts.progressIntervalMs ?? 1000);
   }
 
-  for (const p of plugins) await p.onStart?.({ info, signal: pluginAbort.signal });
+  for (const p of plugins) await p.onStart?.({ info, signal: pluginAbort.signal, live });
 
   const summary = await finished;
   // The shard's start as it happened: how late its first request left (written with the run's end).

@@ -107,6 +107,8 @@ export interface AttackProgress {
   inFlight: number;
   /** Requests handed to the client so far. */
   sent: number;
+  /** Requests the schedule asked for by now (absent in max mode, which has no schedule). */
+  scheduled?: number;
 }
 
 export const DEFAULTS = {

@@ -1,4 +1,5 @@
 import type { Metrics } from '../metrics/metrics.js';
+import type { AttackProgress } from './options.js';
 import type { GeneratorHealth, RunInfo, RunMeta } from '../results/result.js';
 
 /**
@@ -10,9 +11,22 @@ import type { GeneratorHealth, RunInfo, RunMeta } from '../results/result.js';
 export interface AttackPlugin {
   name: string;
   /** Called once the connections are open and the schedule clock has started. May start background work. */
-  onStart?(ctx: { info: RunInfo; signal: AbortSignal }): void | Promise<void>;
+  onStart?(ctx: PluginStart): void | Promise<void>;
   /** Called after the last result, before attack() resolves; awaits background work started in onStart. */
   onEnd?(run: AttackRun): PluginOutcome | void | Promise<PluginOutcome | void>;
+}
+
+export interface PluginStart {
+  info: RunInfo;
+  /** Aborted when the attack ends (its schedule is over, it was interrupted, or it failed). */
+  signal: AbortSignal;
+  /**
+   * The run so far, whenever the plugin asks (the numbers onProgress gets): cumulative Metrics over
+   * all workers, requests in flight, sent and scheduled. For exporters that sample the run while it
+   * goes (the Prometheus endpoint, the HdrHistogram interval log); valid until onEnd. attack()
+   * always provides it (it is optional only so that a plugin can be driven without an attack).
+   */
+  live?(): AttackProgress;
 }
 
 export interface PluginOutcome {

@@ -90,6 +90,22 @@ export class DurationHistogram {
     return counts;
   }
 
+  /**
+   * Every non-empty HDR bin in ascending order: its lowest equivalent value (ns) and its count. For
+   * re-bucketing into another layout (Prometheus' classic and native buckets).
+   */
+  forEachBin(fn: (lowNs: number, count: number) => void): void {
+    if (this.count === 0) return;
+    // Straight over the counts array: HDR's value iterator allocates per step and costs ~10x more,
+    // which matters when a scrape every 100 ms runs this on the attack's main thread.
+    const js = this.h as unknown as { countsArrayLength: number; getCountAtIndex(i: number): number; valueFromIndex(i: number): number };
+    const n = js.countsArrayLength;
+    for (let i = 0; i < n; i++) {
+      const c = js.getCountAtIndex(i);
+      if (c > 0) fn(js.valueFromIndex(i) * 1000, c);
+    }
+  }
+
   merge(other: DurationHistogram): void {
     this.h.add(other.h);
     this.sumNs += other.sumNs;
@@ -105,6 +121,63 @@ export class DurationHistogram {
    */
   percentileDistribution(ticksPerHalfDistance = 5): string {
     return this.h.outputPercentileDistribution(ticksPerHalfDistance, 1000);
+  }
+
+  /**
+   * A histogram read from elsewhere (an HdrHistogram interval log) with values in µs: its sum, min
+   * and max are the histogram's own (bucket-rounded to 0.1 %), since the exact ones were not kept.
+   */
+  static fromHdr(inner: hdr.Histogram): DurationHistogram {
+    const d = new DurationHistogram();
+    d.h.add(inner);
+    d.setApproximateExtremes();
+    return d;
+  }
+
+  /**
+   * What was recorded in `cur` since `prev` (an earlier copy of it): the interval histogram of a
+   * rolling window. Counts are exact; the sum is exact; min and max are bucket-rounded (0.1 %) and
+   * never above the exact max so far. With `into`, the result is written there (reused).
+   */
+  static since(cur: DurationHistogram, prev: DurationHistogram | null, into?: DurationHistogram): DurationHistogram {
+    const d = into ?? new DurationHistogram();
+    d.h.reset();
+    d.h.add(cur.h);
+    if (prev && prev.count > 0) d.h.subtract(prev.h);
+    d.setApproximateExtremes();
+    d.sumNs = cur.sumNs - (prev?.sumNs ?? 0);
+    if (d.count > 0) d.maxNs = Math.min(d.maxNs, cur.maxNs);
+    return d;
+  }
+
+  /** Makes this an exact copy of `other` (no allocation: the window's snapshots reuse theirs). */
+  copyFrom(other: DurationHistogram): void {
+    this.h.reset();
+    this.h.add(other.h);
+    this.sumNs = other.sumNs;
+    this.minNs = other.minNs;
+    this.maxNs = other.maxNs;
+  }
+
+  /** Restores the exact sum, min and max (ns) kept beside the histogram (an hlog's totals line). */
+  setExact(sumNs: number, minNs: number, maxNs: number): void {
+    if (this.count === 0) return;
+    this.sumNs = sumNs;
+    this.minNs = minNs;
+    this.maxNs = maxNs;
+  }
+
+  private setApproximateExtremes(): void {
+    const js = this.h as unknown as { lowestEquivalentValue(v: number): number; highestEquivalentValue(v: number): number };
+    if (this.count === 0) {
+      this.sumNs = 0;
+      this.minNs = Infinity;
+      this.maxNs = 0;
+      return;
+    }
+    this.minNs = js.lowestEquivalentValue(this.h.minNonZeroValue) * 1000;
+    this.maxNs = js.highestEquivalentValue(this.h.maxValue) * 1000;
+    this.sumNs = this.h.mean * this.count * 1000;
   }
 
   /** Compact portable form (HdrHistogram's compressed base64 plus our exact sum/min/max). */

@@ -1,6 +1,7 @@
 import { openResults, type ResultSource } from '../results/reader.js';
 import type { Result } from '../results/result.js';
 import { Metrics } from './metrics.js';
+import { readHlog } from './hlog.js';
 
 /**
  * Results files into Metrics: what `report` and `compare` read. It lives with the metrics (which
@@ -54,6 +55,12 @@ export async function readMetrics(
           for (let i = 0; i < batch.length; i++) metrics.add(batch[i]!);
           opts.onBatch?.(batch, src);
           if (signal?.aborted) break;
+        }
+        if (src.format === 'hlog' && src.hlogText != null) {
+          // An HdrHistogram log: its histograms add exactly; its totals line restores the rest.
+          const h = readHlog(src.hlogText, src.name);
+          metrics.merge(h.metrics);
+          Object.assign(src.meta, h.meta);
         }
       } catch (e) {
         if (!signal?.aborted) throw e;

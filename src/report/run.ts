@@ -3,6 +3,8 @@ import { Metrics } from '../metrics/metrics.js';
 import { readMetrics } from '../metrics/read.js';
 import type { ResultSource } from '../results/reader.js';
 import { checkShardSet, expandInputs } from '../metrics/shards.js';
+import { everyInterval, RollingWindow } from '../metrics/window.js';
+import { wallClockNs } from '../time/wall.js';
 import type { RunMeta } from '../results/result.js';
 import { hdrplotReport } from './hdrplot.js';
 import { histReport, LatencyBuckets, parseHistBuckets } from './hist.js';
@@ -93,11 +95,14 @@ export async function runReport(opts: RunReportOptions): Promise<RunReportResult
   const bounds = opts.type.kind === 'hist' || opts.type.kind === 'json' ? opts.type.buckets : undefined;
   const buckets = bounds ? new LatencyBuckets(bounds) : undefined;
   const render = () => renderReport(opts.type, metrics, seen.map((s) => s.meta), seen, buckets);
-  let timer: NodeJS.Timeout | null = null;
+  // The rolling window the Prometheus endpoint and the hlog also cut (src/metrics/window.ts); the
+  // report printed at each cut is vegeta's: everything so far.
+  let timer: { stop(): unknown } | null = null;
   if (opts.everyNs && opts.everyNs > 0) {
-    timer = setInterval(() => {
+    const window = new RollingWindow(metrics, wallClockNs());
+    timer = everyInterval(window, opts.everyNs / 1e6, wallClockNs, () => {
       opts.out.write((opts.clearScreen ? CLEAR : '') + render());
-    }, Math.max(1, opts.everyNs / 1e6));
+    });
   }
   let sources: ResultSource[];
   try {
@@ -113,7 +118,7 @@ export async function runReport(opts: RunReportOptions): Promise<RunReportResult
         : undefined,
     }));
   } finally {
-    if (timer) clearInterval(timer);
+    timer?.stop();
   }
   // Shards of different plans: their union is not one schedule (a one-line UsageError, exit 2).
   checkShardSet(sources.map((s) => ({ name: s.name, info: s.meta.info })));

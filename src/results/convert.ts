@@ -1,3 +1,4 @@
+import { RuntimeError } from '../errors.js';
 import type { ResultFormat } from './formats.js';
 import { openResults, type ResultSource } from './reader.js';
 import type { RunMeta } from './result.js';
@@ -17,7 +18,13 @@ export async function encodeResults(
 ): Promise<ResultSource[]> {
   const sources: ResultSource[] = [];
   try {
-    for (const p of paths.length > 0 ? paths : ['-']) sources.push(await openResults(p, opts.stdin));
+    for (const p of paths.length > 0 ? paths : ['-']) {
+      const src = await openResults(p, opts.stdin);
+      sources.push(src);
+      if (src.format === 'hlog') {
+        throw new RuntimeError(`${src.name}: an HdrHistogram log holds histograms, not results: it cannot be converted back to results`);
+      }
+    }
   } catch (e) {
     for (const s of sources) s.close();
     throw e;

@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { RuntimeError } from '../errors.js';
-import type { Result, RunMeta } from './result.js';
+import { emptyMeta, type Result, type RunMeta } from './result.js';
 import type { ResultFormat } from './formats.js';
 import { BinaryDecoder } from './binary-decoder.js';
 import { CsvDecoder, JsonLinesDecoder, type ChunkDecoder } from './text-decoders.js';
@@ -15,8 +15,13 @@ import { CsvDecoder, JsonLinesDecoder, type ChunkDecoder } from './text-decoders
 export interface ResultSource {
   /** File path, or "stdin". */
   name: string;
-  /** Detected format (of the decompressed bytes when gzipped). */
-  format: ResultFormat;
+  /** Detected format (of the decompressed bytes when gzipped); 'hlog': an HdrHistogram interval log. */
+  format: ResultFormat | 'hlog';
+  /**
+   * Set for an input that holds aggregates, not results (an HdrHistogram interval log): its text,
+   * known once batches() has ended (it yields no results); src/metrics reads it (readHlog).
+   */
+  hlogText?: string | null;
   /** True when the input was gzip-compressed. */
   gzip: boolean;
   /** Run metadata, filled in as meta records are read (complete once batches() has ended). */
@@ -66,10 +71,11 @@ export async function openResults(path: string, stdin?: NodeJS.ReadableStream): 
     });
   }
   const format = await detect(bytes);
+  if (format === 'hlog') return new HlogSource(name, gzip, bytes);
   if (format === null) {
     bytes.close();
     throw new RuntimeError(
-      `${name}: unrecognized results format (want tailprobe binary, vegeta JSON lines or vegeta CSV; ` +
+      `${name}: unrecognized results format (want tailprobe binary, vegeta JSON lines or vegeta CSV, or an HdrHistogram log; ` +
         `convert vegeta's default gob output with "vegeta encode -to=json")`,
     );
   }
@@ -93,7 +99,7 @@ function fileProblem(e: NodeJS.ErrnoException): string {
 }
 
 /** Looks at the first meaningful bytes. null: not a results format we know. */
-async function detect(bytes: Peekable): Promise<ResultFormat | null> {
+async function detect(bytes: Peekable): Promise<ResultFormat | 'hlog' | null> {
   for (let want = 1; ; ) {
     const head = await bytes.peek(want);
     let i = 0;
@@ -113,6 +119,7 @@ async function detect(bytes: Peekable): Promise<ResultFormat | null> {
       return head.length < 4 || (head[1] === 0x54 && head[2] === 0x50 && head[3] === 0x52) ? 'binary' : null;
     }
     if (c === 0x7b) return 'json'; // '{'
+    if (c === 0x23 || c === 0x22 || c === 0x54) return 'hlog'; // '#', '"StartTimestamp"', 'Tag=': HdrHistogram log
     if ((c >= 0x30 && c <= 0x39) || c === 0x2d) return 'csv'; // a digit or '-': unix-ns timestamp
     return null;
   }
@@ -233,5 +240,41 @@ class StreamSource implements ResultSource {
     } finally {
       this.bytes.close();
     }
+  }
+}
+
+/**
+ * An HdrHistogram interval log: histograms, not results. Read whole (logs are small: ~1 KB an
+ * interval) and kept as text; src/metrics turns it into Metrics (readMetrics, via readHlog), since
+ * the formats here know nothing of what is computed from them.
+ */
+class HlogSource implements ResultSource {
+  readonly format = 'hlog' as const;
+  readonly meta: RunMeta = emptyMeta();
+  truncatedBytes = 0;
+  truncated = false;
+  hlogText: string | null = null;
+  private used = false;
+
+  constructor(
+    readonly name: string,
+    readonly gzip: boolean,
+    private readonly bytes: Peekable,
+  ) {}
+
+  close(): void {
+    this.bytes.close();
+  }
+
+  async *batches(): AsyncIterable<Result[]> {
+    if (this.used) throw new Error(`${this.name}: results can be read only once`);
+    this.used = true;
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of this.bytes) chunks.push(chunk);
+    } finally {
+      this.bytes.close();
+    }
+    this.hlogText = Buffer.concat(chunks).toString('utf8');
   }
 }

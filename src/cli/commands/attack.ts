@@ -13,8 +13,15 @@ import { SLO_ATTACK_EXTENSION } from '../slo-flags.js';
 import { PROFILE_ATTACK_EXTENSION } from '../profile-flags.js';
 import { openOutput } from '../output.js';
 import { SHARD_FLAGS, shardOptions } from '../shard-flags.js';
+import { HLOG_ATTACK_EXTENSION, PROMETHEUS_ATTACK_EXTENSION } from '../export-flags.js';
 
-export const ATTACK_EXTENSIONS: AttackExtension[] = [SLO_ATTACK_EXTENSION, PROFILE_ATTACK_EXTENSION, EXPLAIN_ATTACK_EXTENSION];
+export const ATTACK_EXTENSIONS: AttackExtension[] = [
+  SLO_ATTACK_EXTENSION,
+  PROFILE_ATTACK_EXTENSION,
+  EXPLAIN_ATTACK_EXTENSION,
+  PROMETHEUS_ATTACK_EXTENSION,
+  HLOG_ATTACK_EXTENSION,
+];
 
 const FLAGS: FlagSpec[] = [
   { name: 'rate', type: 'string', default: '50/1s', value: 'RATE', help: 'Requests per time unit: 500, 500/1s, 30000/1m; 0 or infinity = max mode (closed loop, like wrk)' },
@@ -64,6 +71,7 @@ export const command: Command = {
       'echo "GET http://127.0.0.1:8080/api/lookup" | tailprobe attack -duration=60s -rate=500 | tailprobe report',
       'tailprobe attack -targets=targets.txt -rate=100 -ramp-to=2000 -duration=2m -output=ramp.bin',
       'tailprobe attack -targets=targets.txt -rate=0 -connections=64 -duration=30s | tailprobe report',
+      'tailprobe attack -targets=targets.txt -rate=500 -duration=10m -prometheus-addr=127.0.0.1:8880 -hlog=run.hlog > run.bin',
     ],
   },
 

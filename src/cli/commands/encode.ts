@@ -1,5 +1,7 @@
 import { openOutput } from '../output.js';
+import { UsageError } from '../../errors.js';
 import { encodeResults } from '../../results/convert.js';
+import { encodeHlog } from '../../metrics/hlog-encode.js';
 import { parseResultFormat } from '../../results/formats.js';
 import { truncationNotes } from '../../report/health.js';
 import type { Command } from '../command.js';
@@ -16,19 +18,38 @@ export const command: Command = {
       'place for send lag or run metadata: converting to json/csv drops them (binary keeps both).',
     ].join('\n'),
     flags: [
-      { name: 'to', type: 'string', default: 'json', value: 'FORMAT', help: 'Output format: binary, json or csv' },
+      { name: 'to', type: 'string', default: 'json', value: 'FORMAT', help: 'Output format: binary, json, csv or hlog (HdrHistogram interval log)' },
+      { name: 'hlog-interval', type: 'duration', default: '1s', help: 'Interval of the histograms for -to=hlog' },
       { name: 'output', aliases: ['o'], type: 'string', default: 'stdout', value: 'FILE', help: 'Write to FILE' },
     ],
     examples: [
       'tailprobe encode -to=json results.bin > results.json',
       'tailprobe encode -to=binary vegeta-results.csv -output results.bin',
       'vegeta attack ... | vegeta encode -to=json | tailprobe encode -to=binary > results.bin',
+      'tailprobe encode -to=hlog -hlog-interval=1s results.bin > latency.hlog',
     ],
   },
   async run(args, io) {
-    const to = parseResultFormat(args.string('to'), 'to', 'encode');
+    const hlog = args.string('to').trim().toLowerCase() === 'hlog';
+    const to = hlog ? 'binary' : parseResultFormat(args.string('to'), 'to', 'encode');
+    if (args.has('hlog-interval') && !hlog) throw new UsageError('encode: -hlog-interval is for -to=hlog');
+    const intervalNs = args.number('hlog-interval');
+    if (hlog && !(intervalNs >= 1e6)) throw new UsageError('encode: -hlog-interval must be at least 1ms');
     const outPath = args.string('output');
     const output = await openOutput('encode', outPath, io);
+    if (hlog) {
+      let r;
+      try {
+        r = await encodeHlog(args.positionals, (t) => output.stream.write(t), { stdin: io.stdin, intervalNs });
+      } catch (err) {
+        await output.close().catch(() => {});
+        throw output.failure() ?? err;
+      }
+      await output.close();
+      for (const note of truncationNotes(r.sources)) io.stderr.write(`tailprobe: ${note}\n`);
+      if (r.late > 0) io.stderr.write(`tailprobe: encode: ${r.late} results completed more than 10s out of order and were logged in a later interval\n`);
+      return 0;
+    }
     let sources;
     try {
       sources = await encodeResults(args.positionals, output.stream, to, { stdin: io.stdin, end: false });

@@ -1,7 +1,9 @@
 import { EXIT_SLO_FAILED, UsageError } from '../../errors.js';
 import { isStdout, openOutput } from '../output.js';
 import { parseReportType, runReport, type ReportGate } from '../../report/run.js';
-import type { Command } from '../command.js';
+import type { CliIO, Command } from '../command.js';
+import { encodeHlog } from '../../metrics/hlog-encode.js';
+import { truncationNotes } from '../../report/health.js';
 import type { ParsedArgs } from '../flags.js';
 import { SLO_FLAG, sloReportGateFromArgs } from '../slo-flags.js';
 
@@ -33,7 +35,7 @@ export const command: Command = {
         type: 'string',
         default: 'text',
         value: 'TYPE',
-        help: "Report type: text, json, hist[BUCKETS] (e.g. 'hist[0,1ms,5ms,10ms,50ms]') or hdrplot",
+        help: "Report type: text, json, hist[BUCKETS] (e.g. 'hist[0,1ms,5ms,10ms,50ms]'), hdrplot or hlog (HdrHistogram interval log)",
       },
       {
         name: 'buckets',
@@ -41,6 +43,7 @@ export const command: Command = {
         value: '[BUCKETS]',
         help: "Histogram buckets, e.g. '[0,1ms,10ms]': for -type=hist, or added to the json report",
       },
+      { name: 'hlog-interval', type: 'duration', default: '1s', help: 'Interval of the histograms for -type=hlog' },
       { name: 'every', type: 'duration', default: '0', help: 'Print a report of everything so far at this interval while reading (0: at the end only)' },
       { name: 'output', aliases: ['o'], type: 'string', default: 'stdout', value: 'FILE', help: 'Write the report to FILE' },
       SLO_FLAG,
@@ -50,10 +53,13 @@ export const command: Command = {
       'tailprobe report -type=json results.bin',
       "tailprobe report -type='hist[0,1ms,5ms,10ms,50ms]' results.bin",
       'tailprobe report -type=hdrplot results.bin > latency.hgrm',
+      'tailprobe report -type=hlog results.bin > latency.hlog; tailprobe report latency.hlog',
       'tailprobe attack -rate=500 -duration=5m < targets.txt | tailprobe report -every=1s',
     ],
   },
   async run(args, io) {
+    if (args.string('type').trim() === 'hlog') return hlogReport(args, io);
+    if (args.has('hlog-interval')) throw new UsageError('report: -hlog-interval is for -type=hlog');
     const type = parseReportType(args.string('type'), args.string('buckets'));
     const everyNs = args.number('every');
     if (everyNs < 0) throw new UsageError('report: -every cannot be negative');
@@ -100,3 +106,20 @@ export const command: Command = {
     }
   },
 };
+
+/** `report -type=hlog`: the inputs' results as an HdrHistogram interval log (what `encode -to=hlog` writes). */
+async function hlogReport(args: ParsedArgs, io: CliIO): Promise<number> {
+  const intervalNs = args.number('hlog-interval');
+  if (!(intervalNs >= 1e6)) throw new UsageError('report: -hlog-interval must be at least 1ms');
+  const output = await openOutput('report', args.string('output'), io);
+  let r;
+  try {
+    r = await encodeHlog(args.positionals, (t) => output.stream.write(t), { stdin: io.stdin, intervalNs });
+  } catch (err) {
+    await output.close().catch(() => {});
+    throw output.failure() ?? err;
+  }
+  await output.close();
+  for (const note of truncationNotes(r.sources)) io.stderr.write(`tailprobe: ${note}\n`);
+  return 0;
+}
