@@ -254,6 +254,28 @@ describe('agent request records', () => {
     }
   });
 
+  it('streams a ring of thousands of records whole, in order, across its slices', async () => {
+    const svc = await service((_req, res) => res.end('ok'));
+    const agent = await startAgent({ port: 0 });
+    const keepAlive = new Agent({ keepAlive: true, maxSockets: 8 });
+    try {
+      const traces: string[] = [];
+      for (let batch = 0; batch < 25; batch++) {
+        const sent = await Promise.all(Array.from({ length: 100 }, () => sendTraced(`${svc.url}/many`, keepAlive)));
+        traces.push(...sent.map((s) => s.trace));
+      }
+      const got = await fetchAgentRecords(agent.url);
+      assert.equal(got.requests.length, 2500);
+      assert.equal(got.recorded, 2500);
+      assert.deepEqual(new Set(got.requests.map((r) => r.trace)), new Set(traces));
+      for (let i = 1; i < got.requests.length; i++) assert.ok(got.requests[i - 1]!.start <= got.requests[i]!.start);
+    } finally {
+      keepAlive.destroy();
+      await agent.close();
+      await svc.close();
+    }
+  });
+
   it('reads traceparent as W3C says (lower-case hex, no all-zero ids, version ff invalid) and cuts long paths', async () => {
     const t = '4bf92f3577b34da6a3ce929d0e0e4736';
     const p = '00f067aa0ba902b7';
