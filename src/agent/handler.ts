@@ -94,7 +94,17 @@ async function sendRequests(rec: RequestRecorder, res: ServerResponse, since: bi
       if (signal.aborted) return;
       const more = res.write(out);
       out = '';
-      await new Promise<void>((resolve) => (more ? setImmediate(resolve) : res.once('drain', resolve)));
+      await new Promise<void>((resolve) => {
+        if (more) return void setImmediate(resolve);
+        // A client that goes away while the socket is full never drains it: 'close' ends the wait.
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.once('drain', done);
+        res.once('close', done);
+      });
     }
   }
   if (signal.aborted) return;

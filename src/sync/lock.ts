@@ -1,7 +1,7 @@
 // The module's binding, not the global: in Node `globalThis.performance` is a getter on every access.
 import { performance } from 'node:perf_hooks';
 import { LockReleaseError, LockTimeoutError, type Release } from './dispose.js';
-import { profiler, recordEvent, sampleStack, type LockTotals } from './contention.js';
+import { profiler, recordEvent, sampleStack, type LockTotals, type WaitObserver } from './contention.js';
 import type { StackFrame } from './stack.js';
 
 export interface LockOptions {
@@ -32,6 +32,15 @@ interface Waiter {
   timer: ReturnType<typeof setTimeout> | null;
   signal: AbortSignal | null;
   onAbort: (() => void) | null;
+}
+
+/** The observer's token for a wait beginning now; a throwing observer counts as none. */
+function askObserver(observer: WaitObserver): unknown {
+  try {
+    return observer.begin();
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -94,7 +103,7 @@ export class LockCore {
       const profiled = profiler.enabled;
       // The observer (the agent's per-request records) is asked here, in the waiter's async context.
       const observer = profiler.waitObserver;
-      const token = observer === null ? undefined : observer.begin();
+      const token = observer === null ? undefined : askObserver(observer);
       const now = profiled || token !== undefined ? performance.now() : 0; // no clock unless someone records
       const w: Waiter = {
         write,
@@ -199,7 +208,11 @@ export class LockCore {
     if (observer === null) return now;
     if (now === 0) now = performance.now();
     const site = w.stack === null ? null : (w.stack[0] ?? null);
-    observer.end(w.token, this.name, w.write ? 'write' : 'read', site, w.enqueuedMs, Math.round((now - w.enqueuedMs) * 1e6), granted);
+    try {
+      observer.end(w.token, this.name, w.write ? 'write' : 'read', site, w.enqueuedMs, Math.round((now - w.enqueuedMs) * 1e6), granted);
+    } catch {
+      // An observer's failure must never break a hand-off (the waiter would never be resolved).
+    }
     return now;
   }
 

@@ -71,6 +71,11 @@ describe('agent request records', () => {
   it('records every request with its traceparent ids, and times inside the client send/receive window', async () => {
     const svc = await service((req, res) => {
       res.setHeader('content-type', 'text/plain');
+      if (req.url === '/chunked') {
+        res.write('part one, ');
+        res.end('part two');
+        return;
+      }
       res.end(`hello ${req.url}`);
     });
     const agent = await startAgent({ port: 0 });
@@ -78,7 +83,7 @@ describe('agent request records', () => {
     try {
       const sent = await Promise.all(Array.from({ length: 20 }, (_, i) => sendTraced(`${svc.url}/item?i=${i}`, keepAlive)));
       const plain = await send(`${svc.url}/untraced`, { agent: keepAlive });
-      const got = await fetchAgentRecords(agent.url);
+      let got = await fetchAgentRecords(agent.url);
       assert.match(got.agent, /^node\/\S+$/);
       assert.equal(got.capacity, 100_000);
       assert.equal(got.dropped, 0);
@@ -95,6 +100,9 @@ describe('agent request records', () => {
         assert.equal(r.bytes, Buffer.byteLength(s.body), 'body bytes, from the Content-Length Node computed');
         assert.deepEqual(r.waits, [], 'lock waits are recorded, and there were none');
       }
+      const chunked = await sendTraced(`${svc.url}/chunked`, keepAlive);
+      got = await fetchAgentRecords(agent.url);
+      assert.equal(byTrace(got.requests, chunked.trace).bytes, -1, 'a chunked body has no length Node knows of');
       const untraced = got.requests.filter((r) => r.path === '/untraced');
       assert.equal(untraced.length, 1);
       assert.equal(untraced[0]!.trace, '');
@@ -103,8 +111,8 @@ describe('agent request records', () => {
       // Oldest first (by start), and nothing of the agent's own listener.
       for (let i = 1; i < got.requests.length; i++) assert.ok(got.requests[i - 1]!.start <= got.requests[i]!.start);
       assert.ok(got.requests.every((r) => !r.path.startsWith('/debug/')));
-      assert.equal(got.requests.length, 21);
-      assert.equal(got.recorded, 21);
+      assert.equal(got.requests.length, 22);
+      assert.equal(got.recorded, 22);
     } finally {
       keepAlive.destroy();
       await agent.close();
@@ -249,6 +257,28 @@ describe('agent request records', () => {
       assert.equal(got.dropped, 3);
       assert.deepEqual(got.requests.map((r) => r.trace), sent.slice(3).map((s) => s.trace));
     } finally {
+      await agent.close();
+      await svc.close();
+    }
+  });
+
+  it('streams a ring of thousands of records whole, in order, across its slices', async () => {
+    const svc = await service((_req, res) => res.end('ok'));
+    const agent = await startAgent({ port: 0 });
+    const keepAlive = new Agent({ keepAlive: true, maxSockets: 8 });
+    try {
+      const traces: string[] = [];
+      for (let batch = 0; batch < 25; batch++) {
+        const sent = await Promise.all(Array.from({ length: 100 }, () => sendTraced(`${svc.url}/many`, keepAlive)));
+        traces.push(...sent.map((s) => s.trace));
+      }
+      const got = await fetchAgentRecords(agent.url);
+      assert.equal(got.requests.length, 2500);
+      assert.equal(got.recorded, 2500);
+      assert.deepEqual(new Set(got.requests.map((r) => r.trace)), new Set(traces));
+      for (let i = 1; i < got.requests.length; i++) assert.ok(got.requests[i - 1]!.start <= got.requests[i]!.start);
+    } finally {
+      keepAlive.destroy();
       await agent.close();
       await svc.close();
     }

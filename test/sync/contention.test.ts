@@ -256,3 +256,34 @@ test('the wait observer is asked at each contended wait, in the waiter\'s contex
   (await w)();
   assert.equal(begins.length, 2);
 });
+
+test('a throwing wait observer never breaks a lock', async () => {
+  setWaitObserver({
+    begin: () => {
+      throw new Error('observer bug');
+    },
+    end: () => {
+      throw new Error('observer bug');
+    },
+  });
+  try {
+    const m = new Mutex('robust');
+    const r = await m.lock();
+    const w = m.lock();
+    r();
+    (await w)();
+    setWaitObserver({
+      begin: () => 'token',
+      end: () => {
+        throw new Error('observer bug');
+      },
+    });
+    const r2 = await m.lock();
+    const w2 = m.lock();
+    r2();
+    (await w2)();
+    assert.equal(m.locked, false);
+  } finally {
+    setWaitObserver(null);
+  }
+});
