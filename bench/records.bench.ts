@@ -15,7 +15,7 @@
 import dc from 'node:diagnostics_channel';
 import { bench, blackhole, type B } from '../src/bench/index.js';
 import { RequestRecorder } from '../src/agent/requests.js';
-import { parseTraceparentInto } from '../src/agent/traceparent.js';
+import { parseTraceparentInto } from '../src/results/trace-id.js';
 
 const HEADER = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const request = {
