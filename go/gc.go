@@ -46,10 +46,11 @@ func (g *gcRecorder) start() {
 	g.lastNumGC = g.ms.NumGC
 	g.recordingSince = time.Now().UnixNano()
 	g.mu.Unlock()
+	// time.Sleep, not a Ticker: a goroutine blocked on a channel is a block-profile event, and the
+	// poller would show up in the service's block profile as waiting all the time.
 	go func() {
-		t := time.NewTicker(g.poll)
-		defer t.Stop()
-		for range t.C {
+		for {
+			time.Sleep(g.poll)
 			g.pollOnce()
 		}
 	}()

@@ -65,6 +65,7 @@ func (m *mutexLocker) Unlock()  { m.mu.Unlock() }
 // Table is the shared map behind its lock.
 type Table struct {
 	opts       TableOptions
+	keys       []string // every key once: related lists share these strings
 	lock       locker
 	entries    map[string]*Entry
 	rand       uint32
@@ -90,7 +91,10 @@ func KeyOf(i int) string {
 
 // NewTable builds the table (deterministic for a seed).
 func NewTable(o TableOptions) *Table {
-	t := &Table{opts: o, entries: make(map[string]*Entry, o.Entries), rand: o.Seed | 1}
+	t := &Table{opts: o, entries: make(map[string]*Entry, o.Entries), rand: o.Seed | 1, keys: make([]string, o.Entries)}
+	for i := range t.keys {
+		t.keys[i] = KeyOf(i)
+	}
 	if o.RWMutex {
 		t.lock = &sync.RWMutex{}
 	} else {
@@ -116,7 +120,7 @@ func (t *Table) next() uint32 { // xorshift32
 func (t *Table) IsPopular(i int) bool { return t.opts.PopularEvery > 0 && i%t.opts.PopularEvery == 0 }
 
 func (t *Table) makeEntry(i, gen int) *Entry {
-	e := &Entry{Key: KeyOf(i), Name: "item " + strconv.Itoa(i) + " of " + owners[i%len(owners)], Version: gen,
+	e := &Entry{Key: t.keys[i], Name: "item " + strconv.Itoa(i) + " of " + owners[i%len(owners)], Version: gen,
 		Region: regions[i%len(regions)], Tier: i % 4}
 	for n := 1 + int(t.next()%3); n > 0; n-- {
 		e.Tags = append(e.Tags, tags[t.next()%uint32(len(tags))])
@@ -132,7 +136,7 @@ func (t *Table) makeEntry(i, gen int) *Entry {
 	}
 	e.Related = make([]string, n)
 	for k := range e.Related {
-		e.Related[k] = KeyOf(int(t.next() % uint32(t.opts.Entries)))
+		e.Related[k] = t.keys[t.next()%uint32(t.opts.Entries)]
 	}
 	return e
 }
