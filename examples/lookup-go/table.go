@@ -46,27 +46,13 @@ type TableOptions struct {
 	Seed           uint32
 }
 
-// locker is the table's lock as readers and the writer use it.
-type locker interface {
-	RLock()
-	RUnlock()
-	Lock()
-	Unlock()
-}
-
-// mutexLocker makes readers take the one exclusive lock (the fault).
-type mutexLocker struct{ mu sync.Mutex }
-
-func (m *mutexLocker) RLock()   { m.mu.Lock() }
-func (m *mutexLocker) RUnlock() { m.mu.Unlock() }
-func (m *mutexLocker) Lock()    { m.mu.Lock() }
-func (m *mutexLocker) Unlock()  { m.mu.Unlock() }
-
 // Table is the shared map behind its lock.
 type Table struct {
 	opts       TableOptions
-	keys       []string // every key once: related lists share these strings
-	lock       locker
+	keys       []string     // every key once: related lists share these strings
+	rw         bool         // lock=rwmutex: readers take mu's read lock
+	mu         sync.Mutex   // lock=mutex: the one lock every reader and the writer take
+	rwmu       sync.RWMutex // lock=rwmutex
 	entries    map[string]*Entry
 	rand       uint32
 	generation int
@@ -95,11 +81,7 @@ func NewTable(o TableOptions) *Table {
 	for i := range t.keys {
 		t.keys[i] = KeyOf(i)
 	}
-	if o.RWMutex {
-		t.lock = &sync.RWMutex{}
-	} else {
-		t.lock = &mutexLocker{}
-	}
+	t.rw = o.RWMutex
 	for i := 0; i < o.Entries; i++ {
 		e := t.makeEntry(i, 0)
 		t.entries[e.Key] = e
@@ -144,8 +126,14 @@ func (t *Table) makeEntry(i, gen int) *Entry {
 // Lookup renders key's entry and its related entries into buf, under the table's read lock
 // (mutex: exclusive). False when there is no such key.
 func (t *Table) Lookup(key string, buf *bytes.Buffer) (bool, error) {
-	t.lock.RLock() // the read lock: where a block profile finds readers queueing
-	defer t.lock.RUnlock()
+	// The read lock: where a block profile finds readers queueing (sync.(*Mutex).Lock here).
+	if t.rw {
+		t.rwmu.RLock()
+		defer t.rwmu.RUnlock()
+	} else {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+	}
 	e := t.entries[key]
 	if e == nil {
 		return false, nil
@@ -219,9 +207,14 @@ func (t *Table) Refresh(count int) {
 	for n := range fresh {
 		fresh[n] = t.makeEntry(int(t.next()%uint32(t.opts.Entries)), t.generation)
 	}
-	t.lock.Lock()
+	if t.rw {
+		t.rwmu.Lock()
+		defer t.rwmu.Unlock()
+	} else {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+	}
 	for _, e := range fresh {
 		t.entries[e.Key] = e
 	}
-	t.lock.Unlock()
 }
