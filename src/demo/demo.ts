@@ -29,6 +29,7 @@ import {
   type GcFinding,
   type RunNumbers,
 } from './findings.js';
+import { runGoDemo } from './go-demo.js';
 import { lookupTargets, measuredRun, profiledRun, warmUp } from './load.js';
 import { startLookup, type AllocMode, type LockMode, type LookupConfig, type LookupProcess } from './service.js';
 import { summaryCulprit, summaryRun, type DemoSummary, type SummaryCheck, type SummaryRun } from './summary.js';
@@ -77,6 +78,8 @@ export interface DemoOptions {
   durationNs?: number;
   /** Table size of the service (default 300000). */
   entries?: number;
+  /** Which lookup service: 'node' (examples/lookup, default) or 'go' (examples/lookup-go, built here; see go-demo.ts). */
+  service?: 'node' | 'go';
   signal?: AbortSignal;
   /** Narration, one line at a time. */
   log?: (line: string) => void;
@@ -130,6 +133,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<{ summary: DemoSu
   const log = opts.log ?? (() => {});
   const status = opts.status ?? (() => {});
   const signal = opts.signal;
+  if (opts.service === 'go') return runGoDemo(opts, timing, outDir);
   const rel = (p: string) => relative(outDir, p);
   await mkdir(outDir, { recursive: true });
 
