@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RuntimeError } from '../errors.js';
 import { parseReadyLine, type AllocMode, type LockMode, type LookupProcess } from './service.js';
@@ -20,12 +20,13 @@ export function goFix(alloc: AllocMode, lock: LockMode): 'none' | 'pool' | 'rwmu
   return alloc === 'pool' ? 'pool' : 'none';
 }
 
-/** The Go toolchain: $GOROOT/bin/go, `go` on PATH, or Debian's paths; null when there is none. */
-export function findGo(): string | null {
-  const candidates = [process.env.GOROOT ? join(process.env.GOROOT, 'bin', 'go') : '', '/usr/lib/go/bin/go', '/usr/local/go/bin/go', '/usr/bin/go'];
-  const r = spawnSync('sh', ['-c', 'command -v go'], { encoding: 'utf8' });
-  if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
-  return candidates.find((c) => c && existsSync(c)) ?? null;
+/** The Go toolchain: `go` on PATH, else $GOROOT/bin/go; null when there is none. */
+export function findGo(env: NodeJS.ProcessEnv = process.env): string | null {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (dir && existsSync(join(dir, 'go'))) return join(dir, 'go');
+  }
+  const fromRoot = env.GOROOT ? join(env.GOROOT, 'bin', 'go') : '';
+  return fromRoot && existsSync(fromRoot) ? fromRoot : null;
 }
 
 /** Builds examples/lookup-go into `dir`; returns the binary and the Go version. One clear line when Go is missing. */

@@ -76,3 +76,16 @@ test('demo -service=go -quick: the Go service reproduces the tail, the profiles 
   }
   assert.deepEqual(failures, []);
 });
+
+test('demo -service=go without a Go toolchain says so in one line and exits 1', async () => {
+  const empty = tempDir('tailprobe-no-go-');
+  try {
+    const run = await runCli(['demo', '-service=go', '-quick', `-out=${join(empty, 'out')}`], { env: { PATH: empty, GOROOT: '' }, timeoutMs: 30_000 });
+    assert.equal(run.code, 1, run.stderr);
+    const lines = run.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, run.stderr);
+    assert.match(lines[0]!, /^tailprobe: demo: -service=go needs the Go toolchain .* no `go` on PATH/);
+  } finally {
+    rmSync(empty, { recursive: true, force: true });
+  }
+});

@@ -7,6 +7,7 @@ import { after, describe, it, type TestContext } from 'node:test';
 import { attack } from '../../src/attack/index.js';
 import { constantPacer } from '../../src/pacer/index.js';
 import { captureProfiles } from '../../src/profile/capture.js';
+import { fetchAgentEvents } from '../../src/profile/events.js';
 import { labelTotals } from '../../src/profile/top.js';
 import type { Target } from '../../src/targets/index.js';
 import { wallClockNs } from '../../src/time/wall.js';
@@ -164,8 +165,13 @@ describe('the Go companion package in a real Go service (examples/lookup-go)', (
     assert.ok(rt.body.numGC >= body.count);
     assert.ok(rt.body.schedLatency && rt.body.schedLatency.count > 0 && rt.body.schedLatency.p99Ns <= rt.body.schedLatency.maxNs);
     assert.ok(rt.body.gcPauses && rt.body.gcPauses.count > 0);
-    // Go has no event loop: 404, as the format says.
+    // Go has no event loop: 404, as the format says; the demo's event reader takes that as no stalls.
     assert.equal((await fetch(`${svc.url}/debug/tailprobe/eventloop`)).status, 404);
+    const events = await fetchAgentEvents(svc.url, before, afterNs);
+    assert.deepEqual(
+      events.map((e) => [e.kind, e.start, e.duration, e.detail]),
+      body.pauses.map((p) => ['gc', BigInt(p.start), p.duration, 'stop-the-world']),
+    );
   });
 
   it('labels CPU samples taken under load with the trace id of the request they ran for', async (t) => {
