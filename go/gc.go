@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,6 +33,7 @@ type gcRecorder struct {
 	recordingSince int64
 	sample         []metrics.Sample
 	ms             runtime.MemStats
+	stopped        int32 // atomic: the poller exits at its next wake-up
 }
 
 const gcCyclesMetric = "/gc/cycles/total:gc-cycles"
@@ -51,6 +53,9 @@ func (g *gcRecorder) start() {
 	go func() {
 		for {
 			time.Sleep(g.poll)
+			if atomic.LoadInt32(&g.stopped) != 0 {
+				return
+			}
 			g.pollOnce()
 		}
 	}()
@@ -120,3 +125,6 @@ func (g *gcRecorder) query(since, until int64) (out []gcPause, dropped, missed u
 	}
 	return out, dropped, g.missed, g.recordingSince
 }
+
+// stop ends the poller (within one GCPoll); queries still poll once themselves.
+func (g *gcRecorder) stop() { atomic.StoreInt32(&g.stopped, 1) }

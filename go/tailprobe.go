@@ -114,6 +114,14 @@ func Register(mux *http.ServeMux) { Default().Register(mux) }
 
 func (rec *Recorder) start() { rec.startOnce.Do(rec.gc.start) }
 
+// Close stops the Recorder's GC poller (its goroutine exits within one GCPoll). The handlers keep
+// working: requests are still recorded, and each /gc request still reads the runtime's pauses,
+// which covers the last 256 cycles.
+func (rec *Recorder) Close() {
+	rec.start() // a Recorder never started is closed too, and does not start later
+	rec.gc.stop()
+}
+
 // Register mounts the endpoints on mux at /debug/tailprobe/ (and /debug/tailprobe).
 func (rec *Recorder) Register(mux *http.ServeMux) {
 	rec.start()

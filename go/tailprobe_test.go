@@ -408,3 +408,29 @@ func TestLabelsAreOnlyForValidTraceIds(t *testing.T) {
 		t.Errorf("labels %v", got)
 	}
 }
+
+func TestGuardAppliesTheRulesToAnotherHandlerAndCloseStopsThePoller(t *testing.T) {
+	rec := New(Options{Token: "t0k", GCPoll: time.Millisecond})
+	defer rec.Close()
+	h := rec.Guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "profile") }))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/debug/pprof/", nil))
+	if w.Code != 401 || w.Header().Get("X-Go-Pprof") != "1" {
+		t.Errorf("without the token: %d %v", w.Code, w.Header())
+	}
+	w = httptest.NewRecorder()
+	r := httptest.NewRequest("GET", "/debug/pprof/", nil)
+	r.Header.Set("Authorization", "Bearer t0k")
+	h.ServeHTTP(w, r)
+	if w.Code != 200 || w.Body.String() != "profile" {
+		t.Errorf("with the token: %d %q", w.Code, w.Body.String())
+	}
+	rec.Close()
+	time.Sleep(10 * time.Millisecond)
+	runtime.GC()
+	// The poller is gone, but a query still reads the runtime's buffer.
+	ps, _, _, _ := rec.gc.query(0, 0)
+	if len(ps) == 0 {
+		t.Error("the GC after Close is not in the answer")
+	}
+}

@@ -89,6 +89,7 @@ export async function runGoDemo(opts: DemoOptions, timing: DemoTiming, outDir: s
   try {
     say(`tailprobe demo -service=go: the tail-latency post-mortem, replayed on the Go lookup service (${summary.machine.cores} cores)${quick ? ', quick version' : ''}`);
     say(`Output folder: ${outDir}`);
+    if (opts.sweep) say('(-sweep is not done for -service=go: the rate sweep runs on the Node service only, for now.)');
     const built = buildGoLookup(outDir);
     say(`Built examples/lookup-go with ${built.goVersion} -> ${rel(built.binary)}`);
     let rate = 0;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { REPO_ROOT } from '../helpers/paths.js';
@@ -13,6 +14,8 @@ import { GO_CANDIDATES, requireTool } from '../helpers/tools.js';
  */
 
 const GO_ENV: NodeJS.ProcessEnv = { ...process.env, GOPROXY: 'off', GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local', GO111MODULE: 'on', CGO_ENABLED: '0' };
+// Go needs a build cache; without HOME (some CI sandboxes) it has no default one.
+if (!GO_ENV.GOCACHE && !GO_ENV.HOME && !GO_ENV.XDG_CACHE_HOME) GO_ENV.GOCACHE = join(tmpdir(), 'tailprobe-go-cache');
 
 function go(bin: string, args: string[], cwd: string): { code: number | null; out: string } {
   const r = spawnSync(bin, args, { cwd, env: GO_ENV, encoding: 'utf8', timeout: 240_000 });
