@@ -169,6 +169,9 @@ func (rec *Recorder) Handler(h http.Handler) http.Handler {
 			default:
 				rr.status, rr.bytes = int32(rw.status), rw.bytes
 			}
+			if r.Method == http.MethodHead && !rw.hijacked {
+				rr.bytes = 0 // net/http eats a HEAD response's body: none was served
+			}
 			rec.requests.add(&rr)
 			if p != nil {
 				panic(p) // net/http's own recovery (and http.ErrAbortHandler) sees it unchanged

@@ -96,6 +96,9 @@ func TestEveryRequestIsRecordedWithItsTraceStatusAndBytes(t *testing.T) {
 	}
 	get(t, srv.URL+"/teapot", map[string]string{"traceparent": "garbage"})
 	get(t, srv.URL+"/"+strings.Repeat("p", 300), nil)
+	if res, err := http.Head(srv.URL + "/hello"); err == nil {
+		res.Body.Close()
+	}
 	get(t, srv.URL+"/debug/tailprobe/", nil) // diagnostics are not recorded
 	after := time.Now().UnixNano()
 
@@ -107,10 +110,13 @@ func TestEveryRequestIsRecordedWithItsTraceStatusAndBytes(t *testing.T) {
 	if err := json.Unmarshal(body, &b); err != nil {
 		t.Fatal(err, string(body))
 	}
-	if b.Format != Format || b.Capacity != 4 || b.Recorded != 3 || b.Dropped != 0 || len(b.Requests) != 3 {
+	if b.Format != Format || b.Capacity != 4 || b.Recorded != 4 || b.Dropped != 0 || len(b.Requests) != 4 {
 		t.Fatalf("body %s", body)
 	}
-	r0, r1, r2 := b.Requests[0], b.Requests[1], b.Requests[2]
+	r0, r1, r2, r3 := b.Requests[0], b.Requests[1], b.Requests[2], b.Requests[3]
+	if r3["method"] != "HEAD" || r3["status"] != 200.0 || r3["bytes"] != 0.0 {
+		t.Errorf("HEAD record %v", r3)
+	}
 	if r0["trace"] != "4bf92f3577b34da6a3ce929d0e0e4736" || r0["parent"] != "00f067aa0ba902b7" || r0["path"] != "/hello?x=1" ||
 		r0["status"] != 200.0 || r0["bytes"] != 5.0 || r0["method"] != "GET" {
 		t.Errorf("first record %v", r0)
@@ -133,15 +139,14 @@ func TestEveryRequestIsRecordedWithItsTraceStatusAndBytes(t *testing.T) {
 	s0 := b.Requests[1]["start"].(string)
 	_, body = get(t, srv.URL+"/debug/tailprobe/requests?since="+s0, nil)
 	_ = json.Unmarshal(body, &b)
-	if len(b.Requests) != 2 {
+	if len(b.Requests) != 3 {
 		t.Errorf("since=%s: %d records", s0, len(b.Requests))
 	}
 	if res, _ := get(t, srv.URL+"/debug/tailprobe/requests?since=-1", nil); res.StatusCode != 400 {
 		t.Errorf("since=-1: %d", res.StatusCode)
 	}
 
-	// The ring keeps the newest: 2 more requests overwrite the oldest.
-	get(t, srv.URL+"/hello", nil)
+	// The ring keeps the newest: one more request overwrites the oldest.
 	get(t, srv.URL+"/hello", nil)
 	_, body = get(t, srv.URL+"/debug/tailprobe/requests", nil)
 	_ = json.Unmarshal(body, &b)
