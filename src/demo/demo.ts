@@ -32,6 +32,7 @@ import {
   tailEpisode,
   type TailEpisode,
 } from './findings.js';
+import { runGoDemo } from './go-demo.js';
 import { lookupTargets, measuredRun, profiledRun, warmUp } from './load.js';
 import { explainLines, explainStage, type StageExplanation } from './explain-step.js';
 import { startLookup, type AllocMode, type LockMode, type LookupConfig, type LookupProcess } from './service.js';
@@ -81,6 +82,8 @@ export interface DemoOptions {
   durationNs?: number;
   /** Table size of the service (default 300000). */
   entries?: number;
+  /** Which lookup service: 'node' (examples/lookup, default) or 'go' (examples/lookup-go, built here; see go-demo.ts). */
+  service?: 'node' | 'go';
   signal?: AbortSignal;
   /** Narration, one line at a time. */
   log?: (line: string) => void;
@@ -136,6 +139,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<{ summary: DemoSu
   const log = opts.log ?? (() => {});
   const status = opts.status ?? (() => {});
   const signal = opts.signal;
+  if (opts.service === 'go') return runGoDemo(opts, timing, outDir);
   const rel = (p: string) => relative(outDir, p);
   await mkdir(outDir, { recursive: true });
 

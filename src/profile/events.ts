@@ -15,8 +15,10 @@ interface LoopJson {
   stallThresholdNs?: number;
 }
 
-async function getJson<T>(url: string, opts: HttpOptions): Promise<T> {
+async function getJson<T>(url: string, opts: HttpOptions, absentOk = false): Promise<T | null> {
   const res = await httpGet(url, opts);
+  // A Go agent has no event loop: its /debug/tailprobe/eventloop is a 404 (docs/records-format.md).
+  if (absentOk && res.status === 404 && res.headers[AGENT_HEADER.toLowerCase()]) return null;
   if (res.status !== 200) throw statusError(res, 'tailprobe agent endpoint');
   if (!res.headers[AGENT_HEADER.toLowerCase()]) {
     throw new RuntimeError(`${url}: not a tailprobe agent (GC and event-loop events come from Node services running tailprobe/agent)`);
@@ -33,14 +35,14 @@ export async function fetchAgentEvents(url: string, since: bigint, until: bigint
   const base = tailprobeBase(url);
   const q = `?since=${since}&until=${until}`;
   const http = { timeoutMs: 10_000, ...opts, token: token ?? opts.token };
-  const [gc, loop] = await Promise.all([getJson<GcJson>(`${base}gc${q}`, http), getJson<LoopJson>(`${base}eventloop${q}`, http)]);
+  const [gc, loop] = await Promise.all([getJson<GcJson>(`${base}gc${q}`, http), getJson<LoopJson>(`${base}eventloop${q}`, http, true)]);
   const events: RunEvent[] = [
-    ...gc.pauses.map((p) => ({ kind: 'gc' as const, start: BigInt(p.start), duration: p.duration, detail: p.kind })),
-    ...loop.stalls.map((s) => ({
+    ...gc!.pauses.map((p) => ({ kind: 'gc' as const, start: BigInt(p.start), duration: p.duration, detail: p.kind })),
+    ...(loop?.stalls ?? []).map((s) => ({
       kind: 'stall' as const,
       start: BigInt(s.start),
       duration: s.duration,
-      detail: `event loop blocked${loop.stallThresholdNs ? ` (> ${Math.round(loop.stallThresholdNs / 1e6)}ms)` : ''}`,
+      detail: `event loop blocked${loop?.stallThresholdNs ? ` (> ${Math.round(loop.stallThresholdNs / 1e6)}ms)` : ''}`,
     })),
   ];
   events.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));

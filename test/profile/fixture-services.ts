@@ -62,19 +62,22 @@ export function spawnAndWait(
   });
 }
 
-/** Builds the Go fixture with the system's Go into a temp dir (own GOCACHE/GOPATH). Null if skipped. */
-export function buildGoService(t: TestContext): { binary: string; go: string; dir: string } | null {
+/**
+ * Builds a Go program (default: the Go fixture; `source`: another module's folder, e.g.
+ * examples/lookup-go) with the system's Go into a temp dir (own GOCACHE/GOPATH). Null if skipped.
+ */
+export function buildGoService(t: TestContext, source = join(FIXTURES, 'goservice')): { binary: string; go: string; dir: string } | null {
   const go = requireTool(t, 'go', GO_CANDIDATES, 'golang-go');
   if (!go) return null;
   const dir = tempDir('tailprobe-go-');
   const binary = join(dir, 'goservice');
   const r = spawnSync(go, ['build', '-o', binary, '.'], {
-    cwd: join(FIXTURES, 'goservice'),
+    cwd: source,
     env: { ...process.env, GOFLAGS: '-mod=mod', GOCACHE: join(dir, 'cache'), GOPATH: join(dir, 'gopath'), GO111MODULE: 'on' },
     encoding: 'utf8',
     timeout: 120_000,
   });
-  if (r.status !== 0) throw new Error(`go build of the Go fixture failed:\n${r.stderr}${r.error ?? ''}`);
+  if (r.status !== 0) throw new Error(`go build of ${source} failed:\n${r.stderr}${r.error ?? ''}`);
   return { binary, go, dir };
 }
 

@@ -26,9 +26,10 @@ export const command: Command = {
       { name: 'out', type: 'string', value: 'DIR', help: 'output folder (default ./tailprobe-demo-<timestamp>)' },
       { name: 'rate', type: 'string', default: 'auto', help: 'requests per second, or auto to calibrate to this machine' },
       { name: 'duration', type: 'duration', help: 'length of each measured run (default 15s, 5s with -quick)' },
-      { name: 'entries', type: 'int', help: "the service's table size (default 300000)" },
+      { name: 'entries', type: 'int', help: "the service's table size (default 300000; Go: 200000)" },
+      { name: 'service', type: 'string', default: 'node', help: 'which lookup service: node (examples/lookup) or go (examples/lookup-go, built with the local Go toolchain)' },
     ],
-    examples: ['tailprobe demo', 'tailprobe demo -quick', 'tailprobe demo -rate=500 -duration=30s -out=demo-out'],
+    examples: ['tailprobe demo', 'tailprobe demo -quick', 'tailprobe demo -rate=500 -duration=30s -out=demo-out', 'tailprobe demo -service=go -quick'],
   },
 
   async run(args, io) {
@@ -42,6 +43,8 @@ export const command: Command = {
     if (args.has('duration') && !(args.number('duration') >= 1e9)) throw new UsageError('demo: -duration must be at least 1s');
     if (args.has('entries') && !(args.number('entries') >= 1000)) throw new UsageError('demo: -entries must be at least 1000');
     if (args.positionals.length) throw new UsageError(`demo: unexpected argument "${args.positionals[0]}"`);
+    const service = args.string('service').trim().toLowerCase();
+    if (service !== 'node' && service !== 'go') throw new UsageError(`demo: invalid -service "${args.string('service')}": expected node or go`);
 
     const stop = new AbortController();
     let signals = 0;
@@ -62,6 +65,7 @@ export const command: Command = {
         rate,
         durationNs: args.has('duration') ? args.number('duration') : undefined,
         entries: args.has('entries') ? args.number('entries') : undefined,
+        service,
         signal: stop.signal,
         log: (line) => io.stdout.write(`${line}\n`),
         status: live ? (line) => stderr.write(line === null ? '\r\x1b[K' : `\r${line.slice(0, 160)}\x1b[K`) : undefined,

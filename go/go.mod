@@ -1,0 +1,3 @@
+module github.com/tailprobe/tailprobe/go
+
+go 1.19

@@ -1,0 +1,126 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RuntimeError } from '../errors.js';
+import { parseReadyLine, type AllocMode, type LockMode, type LookupProcess } from './service.js';
+
+/**
+ * The Go lookup service (examples/lookup-go) as a child of the demo: built from source with the
+ * local Go toolchain (the module in go/ next to it, no network), started with one of its -fix
+ * modes on a loopback port, stopped however the demo ends (it also exits when its stdin closes).
+ */
+
+/** The Go service's source, at the package root (dist/src/demo -> examples/lookup-go). */
+export const LOOKUP_GO_DIR = fileURLToPath(new URL('../../../examples/lookup-go', import.meta.url));
+
+/** The Go service's -fix flag for a demo stage. */
+export function goFix(alloc: AllocMode, lock: LockMode): 'none' | 'pool' | 'rwmutex' {
+  if (lock === 'rwmutex') return 'rwmutex';
+  return alloc === 'pool' ? 'pool' : 'none';
+}
+
+/** The Go toolchain: `go` on PATH, else $GOROOT/bin/go; null when there is none. */
+export function findGo(env: NodeJS.ProcessEnv = process.env): string | null {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (dir && existsSync(join(dir, 'go'))) return join(dir, 'go');
+  }
+  const fromRoot = env.GOROOT ? join(env.GOROOT, 'bin', 'go') : '';
+  return fromRoot && existsSync(fromRoot) ? fromRoot : null;
+}
+
+/** Builds examples/lookup-go into `dir`; returns the binary and the Go version. One clear line when Go is missing. */
+export function buildGoLookup(dir: string): { binary: string; goVersion: string } {
+  const go = findGo();
+  if (!go) throw new RuntimeError('demo: -service=go needs the Go toolchain to build examples/lookup-go, and there is no `go` on PATH (install Go 1.19 or later, e.g. apt-get install golang-go)');
+  if (!existsSync(join(LOOKUP_GO_DIR, 'go.mod'))) throw new RuntimeError(`demo: the Go service's source is missing (${LOOKUP_GO_DIR})`);
+  const binary = join(dir, 'lookup-go');
+  const env = { ...process.env, GOPROXY: 'off', GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local', GO111MODULE: 'on', CGO_ENABLED: '0' };
+  const r = spawnSync(go, ['build', '-o', binary, '.'], { cwd: LOOKUP_GO_DIR, env, encoding: 'utf8', timeout: 300_000 });
+  if (r.status !== 0) {
+    const why = `${r.stderr ?? ''}${r.error ? String(r.error) : ''}`.trim().split('\n').slice(0, 3).join(' | ');
+    throw new RuntimeError(`demo: go build of examples/lookup-go failed: ${why}`);
+  }
+  const v = spawnSync(go, ['version'], { encoding: 'utf8' });
+  return { binary, goVersion: (v.stdout ?? '').trim().split(' ')[2] ?? 'go' };
+}
+
+const live = new Set<ChildProcess>();
+let hooked = false;
+
+/** Starts the built service; resolves with it once it printed its ready line. */
+export async function startGoLookup(
+  binary: string,
+  config: { alloc: AllocMode; lock: LockMode; entries?: number; port?: number },
+  opts: { signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<LookupProcess> {
+  if (!hooked) {
+    hooked = true;
+    process.once('exit', () => {
+      for (const c of live) c.kill('SIGKILL');
+    });
+  }
+  const args = [`-addr=127.0.0.1:${config.port ?? 0}`, `-fix=${goFix(config.alloc, config.lock)}`, '-watch-stdin'];
+  if (config.entries !== undefined) args.push(`-entries=${config.entries}`);
+  // GOGC and friends from our environment would change the service behind the demo's back.
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(GOGC|GOMEMLIMIT|GODEBUG|GOMAXPROCS)$/.test(k)) env[k] = v;
+  const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+  live.add(child);
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
+  child.stdin!.on('error', () => {});
+  const exited = new Promise<void>((resolve) => child.once('exit', () => (live.delete(child), resolve())));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return exited;
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(t);
+  };
+  const ready = await new Promise<Record<string, string>>((resolve, reject) => {
+    let out = '';
+    const fail = (why: string) => {
+      cleanup();
+      void stop();
+      const detail = stderr.trim().split('\n').slice(-3).join(' | ');
+      reject(new RuntimeError(`demo: Go lookup service (-fix=${goFix(config.alloc, config.lock)}) ${why}${detail ? `: ${detail}` : ''}`));
+    };
+    const onData = (d: Buffer) => {
+      out += d.toString('utf8');
+      for (const line of out.split('\n')) {
+        const r = parseReadyLine(line);
+        if (r) {
+          cleanup();
+          resolve(r);
+          return;
+        }
+      }
+    };
+    const onExit = (code: number | null, sig: string | null) => fail(`exited before it was ready (${sig ?? `code ${code}`})`);
+    const onAbort = () => fail('start interrupted');
+    const timer = setTimeout(() => fail(`not ready after ${Math.round((opts.timeoutMs ?? 120_000) / 1000)}s`), opts.timeoutMs ?? 120_000);
+    const cleanup = () => {
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.off('exit', onExit);
+      opts.signal?.removeEventListener('abort', onAbort);
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', onExit);
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  child.stdout!.resume();
+  return {
+    config: { alloc: config.alloc, lock: config.lock, entries: config.entries, port: config.port },
+    url: ready.url!,
+    pprof: ready.pprof!,
+    pid: child.pid ?? 0,
+    entries: Number(ready.entries ?? 0),
+    heapMB: Number(ready.heapMB ?? 0),
+    buildMs: Number(ready.buildMs ?? 0),
+    stop,
+  };
+}
