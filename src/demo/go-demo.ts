@@ -12,6 +12,7 @@ import { eventSummary, gcFinding, improvement, ms, runNumbers, tailShape, type C
 import { goAllocCulprit, goLockCulprit } from './go-findings.js';
 import { buildGoLookup, startGoLookup } from './go-service.js';
 import { lookupTargets, measuredRun, profiledRun, warmUp } from './load.js';
+import { explainLines, explainStage } from './explain-step.js';
 import type { AllocMode, LockMode, LookupProcess } from './service.js';
 import { summaryCulprit, summaryRun, type DemoSummary, type SummaryCheck } from './summary.js';
 import type { DemoOptions, DemoTiming } from './demo.js';
@@ -131,6 +132,13 @@ export async function runGoDemo(opts: DemoOptions, timing: DemoTiming, outDir: s
       status(null);
       summary.files[`${stage.name}.results`] = rel(file);
       say(indent(textReport(run.metrics, [{ info: run.info, health: run.health, events: run.events }])));
+      const explained = await explainStage(file, run.capture, join(outDir, `${i + 1}-${stage.name}.capture.json`));
+      if (explained.explanation) {
+        await writeFile(join(outDir, `${i + 1}-${stage.name}.explain.txt`), explained.text);
+        summary.files[`${stage.name}.explain`] = `${i + 1}-${stage.name}.explain.txt`;
+      }
+      say('  Explain the tail: which slow request was slowed by what (tailprobe explain, from the Go middleware\'s records)');
+      for (const line of explainLines(explained)) say(`    ${line}`);
       const numbers = runNumbers(stage.name, run.metrics);
       const events = eventSummary(run.events, run.metrics.duration + run.metrics.wait);
       const gen = generatorVerdict(run.metrics.schedule(), [{ info: run.info, health: run.health, events: run.events }]);
@@ -242,6 +250,7 @@ function finish(summary: DemoSummary, results: StageResult[], say: (s?: string) 
       gcPauseLongestMs: Math.round(r.events.gcLongestNs / 1e3) / 1e3,
       lockWaitMs: r.block ? Math.round(r.block.waitNs / 1e3) / 1e3 : null,
       disturbance: { machineStalls: 0, machineStallLongestMs: 0, generatorBottleneck: r.generatorBottleneck, generatorReasons: r.generatorReasons },
+      tailEpisode: null,
     }),
   );
   const checks: SummaryCheck[] = [];
