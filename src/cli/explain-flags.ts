@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import { explain, explainAttackPlugin, formatExplanation, loadClientRequests } from '../explain/index.js';
+import { explain, explainAttackPlugin, formatExplanation, loadClientRequests, probeAgent } from '../explain/index.js';
 import { parseProfileTypes } from '../profile/capture.js';
 import { pprofBase } from '../profile/fetch.js';
 import type { AttackExtension } from './attack-extension.js';
@@ -16,7 +16,7 @@ export const EXPLAIN_ATTACK_EXTENSION: AttackExtension = {
     { name: 'explain', type: 'string', value: 'URL', help: "Capture the service agent's records (tailprobe/agent, or the Go middleware) during the attack and explain the tail" },
     { name: 'explain-capture', type: 'string', default: 'agent-capture.json', value: 'FILE', help: 'Where -explain saves the agent capture (for tailprobe explain RESULTS -capture=FILE)' },
   ],
-  create(args: ParsedArgs, io: CliIO) {
+  async create(args: ParsedArgs, io: CliIO) {
     const url = args.string('explain');
     if (!url) {
       if (args.has('explain-capture')) throw new UsageError('attack: -explain-capture needs -explain=URL');
@@ -27,7 +27,10 @@ export const EXPLAIN_ATTACK_EXTENSION: AttackExtension = {
     const captureFile = args.string('explain-capture');
     // One CPU profile at a time on a service: -profile's CPU capture of the same agent wins.
     const profileCpu = args.string('profile') !== '' && parseProfileTypes(args.string('profile-types')).includes('cpu');
-    const { plugin, captured } = explainAttackPlugin({ url, token, captureFile, cpu: !profileCpu });
+    // A wrong URL fails before any load is sent; what the agent offers decides how CPU is taken.
+    const { features } = await probeAgent(url, { token });
+    const cpu = profileCpu ? 'none' : features.includes('cpu-samples') ? 'samples' : features.includes('pprof-labels') ? 'labels' : 'none';
+    const { plugin, captured } = explainAttackPlugin({ url, token, captureFile, cpu });
     return {
       plugin,
       async afterResults(file) {

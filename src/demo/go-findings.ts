@@ -23,13 +23,24 @@ function isProfiler(stack: Array<{ name: string }>): boolean {
   return stack.some((f) => f.name.startsWith('net/http/pprof.') || f.name.startsWith('runtime/pprof.'));
 }
 
+/**
+ * net/http's own waits: every finished request waits in (*connReader).abortPendingRead for the
+ * connection's background read to stop. That is the server's machinery, on every request, not a
+ * lock of the service: the block profile is read past it as past the profiler's own wait.
+ */
+function isServerMachinery(owner: { name: string }): boolean {
+  return owner.name.startsWith('net/http.');
+}
+
 function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
 }
 
 export function goAllocCulprit(allocs: Profile | null): { culprit: Culprit | null; sentence: string } {
   if (!allocs) return { culprit: null, sentence: 'No allocation profile was captured.' };
-  const type = sampleTypeInfo(allocs).type === 'alloc_space' ? 'alloc_space' : undefined;
+  // Space allocated over the window (what a fresh buffer per response costs), whatever the
+  // profile's default type (a delta allocs profile may default to inuse_space).
+  const type = allocs.sampleType.some((st) => allocs.stringTable.strings[Number(st.type)] === 'alloc_space') ? 'alloc_space' : undefined;
   const top = topFunction(allocs, type);
   if (!top) return { culprit: null, sentence: 'The allocation profile has no samples.' };
   const t = sampleTypeInfo(allocs, type);
@@ -57,12 +68,12 @@ export function goLockCulprit(block: Profile | null, windowS: number): { culprit
   let waitNs = 0;
   let waits = 0;
   forEachStack(block, count.index, (stack, v) => {
-    if (!isProfiler(stack)) waits += v;
+    if (!isProfiler(stack) && !isServerMachinery(stack.find((f) => !/^(runtime|sync|internal\/[\w/]+)\./.test(f.name)) ?? { name: '' })) waits += v;
   });
   let onMutex = 0;
-  const top = topFunction(block, 'delay');
+  const top = topFunction(block, 'delay', isServerMachinery);
   forEachStack(block, delay.index, (stack, v) => {
-    if (isProfiler(stack)) return;
+    if (isProfiler(stack) || isServerMachinery(stack.find((f) => !/^(runtime|sync|internal\/[\w/]+)\./.test(f.name)) ?? { name: '' })) return;
     waitNs += v;
     // Time in sync.(*Mutex).Lock called (directly or through sync's own frames) from the culprit.
     const i = stack.findIndex((f) => f.name === 'sync.(*Mutex).Lock' || f.name === 'sync.(*Mutex).lockSlow');
@@ -85,7 +96,7 @@ export function goLockCulprit(block: Profile | null, windowS: number): { culprit
   const mutexShare = onMutex / waitNs;
   const queue = windowS > 0 ? waitNs / 1e9 / windowS : 0;
   const sentence =
-    `Block profile (the profiler's own wait left out): ${waits} waits, ${formatValue(waitNs, 'nanoseconds')} of waiting in a ${windowS}s window ` +
+    `Block profile (the profiler's and net/http's own waits left out): ${waits} waits, ${formatValue(waitNs, 'nanoseconds')} of waiting in a ${windowS}s window ` +
     `(on average ${queue.toFixed(1)} goroutines waiting at any moment); ${pct(top.fraction)} of it at ${where(culprit)}` +
     (onMutex > 0 ? `, ${pct(mutexShare)} in sync.(*Mutex).Lock` : '') +
     (culprit.expected ? ': readers of the table queueing on its one sync.Mutex.' : '.');

@@ -1,6 +1,8 @@
 import type { AttackPlugin } from '../attack/plugin.js';
 import { profileWindow } from '../profile/during-attack.js';
 import { fetchAgentCpuSamples } from '../profile/records-fetch.js';
+import { fetchProfile, pprofBase } from '../profile/fetch.js';
+import { cpuSamplesFromLabeledProfile } from './labeled-cpu.js';
 import { wallClockNs } from '../time/wall.js';
 import { fetchCapture, writeCapture, type AgentCapture, type CpuSamples } from './capture.js';
 
@@ -17,8 +19,20 @@ export interface ExplainPluginOptions {
   url: string;
   token?: string;
   captureFile: string;
-  /** Take CPU samples during the steady window (off when another CPU profile will run: one at a time). */
-  cpu: boolean;
+  /**
+   * CPU during the steady window: 'samples', the Node agent's timed samples (/debug/tailprobe/cpu);
+   * 'labels', a Go CPU profile whose samples carry the request's trace id (pprof labels); 'none'
+   * (another CPU profile will run on the service: one at a time).
+   */
+  cpu: 'samples' | 'labels' | 'none';
+}
+
+/** The service's CPU over the next `seconds`, as explain reads it (see ExplainPluginOptions.cpu). */
+async function cpuWindow(opts: ExplainPluginOptions, seconds: number): Promise<CpuSamples> {
+  if (opts.cpu === 'samples') return fetchAgentCpuSamples(opts.url, seconds, opts.token);
+  const start = wallClockNs();
+  const { profile } = await fetchProfile(`${pprofBase(opts.url)}profile?seconds=${seconds}`, { token: opts.token, timeoutMs: (seconds + 30) * 1000 });
+  return cpuSamplesFromLabeledProfile(profile, start, wallClockNs());
 }
 
 /** Margin around the attack's window (the agent's clock may be off; explain estimates by how much). */
@@ -32,7 +46,7 @@ export function explainAttackPlugin(opts: ExplainPluginOptions): { plugin: Attac
     name: 'explain',
     onStart({ info, signal }) {
       startedAt = info.startedAt;
-      if (!opts.cpu) return;
+      if (opts.cpu === 'none') return;
       const w = profileWindow(info.duration);
       cpu = new Promise<void>((resolve) => {
         const t = setTimeout(resolve, w.delayMs);
@@ -40,7 +54,7 @@ export function explainAttackPlugin(opts: ExplainPluginOptions): { plugin: Attac
           clearTimeout(t);
           resolve();
         }, { once: true });
-      }).then(() => (signal.aborted ? null : fetchAgentCpuSamples(opts.url, w.seconds, opts.token).catch((err: Error) => err)));
+      }).then(() => (signal.aborted ? null : cpuWindow(opts, w.seconds).catch((err: Error) => err)));
     },
     async onEnd() {
       const messages: string[] = [];

@@ -58,7 +58,11 @@ export interface CpuSamples {
   frames: CpuFrame[];
   /** Indexes into frames, innermost first. */
   stacks: number[][];
-  samples: Array<{ t: bigint; stack: number }>;
+  /**
+   * Each sample's stack and wall-clock time (Node agent). From a Go CPU profile instead: no time
+   * (t = 0), the trace id of the request it was taken for (pprof label), and how many samples it stands for.
+   */
+  samples: Array<{ t: bigint; stack: number; trace?: string; weight?: number }>;
 }
 
 export interface AgentCapture {
@@ -135,7 +139,14 @@ function parsePauses(list: unknown, what: string): ServerPause[] {
 function parseCpu(j: Json): CpuSamples {
   const frames = Array.isArray(j.frames) ? (j.frames as Json[]).map((f) => ({ name: str(f.name) || '(anonymous)', file: str(f.file), line: num(f.line) })) : [];
   const stacks = Array.isArray(j.stacks) ? (j.stacks as unknown[]).map((s) => (Array.isArray(s) ? s.map((i) => num(i)) : [])) : [];
-  const samples = Array.isArray(j.samples) ? (j.samples as Json[]).map((s) => ({ t: ns(s.t, 'a CPU sample time'), stack: num(s.stack) })) : [];
+  const samples = Array.isArray(j.samples)
+    ? (j.samples as Json[]).map((s) => ({
+        t: ns(s.t ?? '0', 'a CPU sample time'),
+        stack: num(s.stack),
+        ...(typeof s.trace === 'string' ? { trace: s.trace } : {}),
+        ...(typeof s.weight === 'number' ? { weight: s.weight } : {}),
+      }))
+    : [];
   return { intervalNs: num(j.intervalNs, 1e6), start: ns(j.start ?? '0', 'the CPU window start'), end: ns(j.end ?? '0', 'the CPU window end'), frames, stacks, samples };
 }
 

@@ -389,32 +389,47 @@ function verdictText(named: CauseRow[], all: CauseRow[], nSlow: number): string 
     : 'No mechanism dominates the tail.';
 }
 
-/** The functions on CPU while slow requests were being handled (self time, by top frame). */
+/**
+ * The functions on CPU while slow requests were being handled (self time, by top frame): samples
+ * timed inside a slow request's window (Node), or labelled with a slow request's trace id (Go).
+ */
 function cpuDuringSlow(capture: AgentCapture, slow: ServerRequest[], n: number): Explanation['cpu'] {
   const cpu = capture.cpu!;
-  const windows = slow.map((r) => [r.start, r.end] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const merged: Array<[bigint, bigint]> = [];
-  for (const [s, e] of windows) {
-    const last = merged[merged.length - 1];
-    if (last && s <= last[1]) last[1] = e > last[1] ? e : last[1];
-    else merged.push([s, e]);
-  }
   const during = new Map<number, number>();
   const overall = new Map<number, number>();
   let slowSamples = 0;
-  const samples = [...cpu.samples].sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
-  let w = 0;
-  for (const s of samples) {
-    const frame = cpu.stacks[s.stack]?.[0];
-    if (frame === undefined) continue;
-    overall.set(frame, (overall.get(frame) ?? 0) + 1);
-    while (w < merged.length && merged[w]![1] < s.t) w++;
-    if (w < merged.length && merged[w]![0] <= s.t) {
-      during.set(frame, (during.get(frame) ?? 0) + 1);
-      slowSamples++;
+  let total = 0;
+  const count = (frame: number, w: number, inSlow: boolean) => {
+    overall.set(frame, (overall.get(frame) ?? 0) + w);
+    total += w;
+    if (inSlow) {
+      during.set(frame, (during.get(frame) ?? 0) + w);
+      slowSamples += w;
+    }
+  };
+  if (cpu.samples.some((s) => s.trace !== undefined)) {
+    const traces = new Set(slow.map((r) => r.trace).filter(Boolean));
+    for (const s of cpu.samples) {
+      const frame = cpu.stacks[s.stack]?.[0];
+      if (frame !== undefined) count(frame, s.weight ?? 1, s.trace !== undefined && traces.has(s.trace));
+    }
+  } else {
+    const windows = slow.map((r) => [r.start, r.end] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const merged: Array<[bigint, bigint]> = [];
+    for (const [s, e] of windows) {
+      const last = merged[merged.length - 1];
+      if (last && s <= last[1]) last[1] = e > last[1] ? e : last[1];
+      else merged.push([s, e]);
+    }
+    const samples = [...cpu.samples].sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
+    let w = 0;
+    for (const s of samples) {
+      const frame = cpu.stacks[s.stack]?.[0];
+      if (frame === undefined) continue;
+      while (w < merged.length && merged[w]![1] < s.t) w++;
+      count(frame, s.weight ?? 1, w < merged.length && merged[w]![0] <= s.t);
     }
   }
-  const total = samples.length;
   const top = [...during.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, n)

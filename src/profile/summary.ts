@@ -142,14 +142,16 @@ function isProfilerSample(stack: Array<{ name: string }>): boolean {
  * each sample to its first frame outside the runtime (for Go block/mutex profiles: the caller of
  * Lock, not Lock).
  */
-export function topFunction(p: Profile, sampleType?: string): TopFunction | null {
+export function topFunction(p: Profile, sampleType?: string, exclude?: (owner: { name: string; file: string }) => boolean): TopFunction | null {
   const t = sampleTypeInfo(p, sampleType);
   const by = new Map<string, { name: string; file: string; value: number }>();
   let total = 0;
   forEachStack(p, t.index, (stack, v) => {
     if (isProfilerSample(stack)) return;
-    total += v;
     const f = stack.find((x) => !isMachinery(x.name)) ?? stack[0];
+    // `exclude`: samples whose owner the caller leaves out altogether (not in the total either).
+    if (f && exclude?.(f)) return;
+    total += v;
     if (!f) return;
     const r = by.get(f.key) ?? { name: f.name, file: f.file, value: 0 };
     r.value += v;

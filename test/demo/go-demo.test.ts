@@ -19,7 +19,10 @@ async function goDemo(): Promise<{ stdout: string; summary: DemoSummary }> {
   const out = join(tempDir('tailprobe-go-demo-test-'), 'demo');
   const run = await runCli(['demo', '-service=go', '-quick', `-out=${out}`], { timeoutMs: 150_000 });
   const stdout = run.stdout.toString();
-  assert.equal(run.code, 0, `exit ${run.code}\n${run.stderr}\n${stdout.slice(-3000)}`);
+  // 0 when every check of the story holds; 99 (and one line saying how many did not) otherwise:
+  // the checks this test stands on are asserted below, the rest are the story's own report.
+  assert.ok(run.code === 0 || run.code === 99, `exit ${run.code}\n${run.stderr}\n${stdout.slice(-3000)}`);
+  if (run.code === 99) assert.match(run.stderr, /^tailprobe: demo: \d+ of \d+ checks did not hold on this machine/);
   for (const step of ['Step 1.', 'Step 2.', 'Step 3.', 'Step 4.', 'Step 5.']) assert.ok(stdout.includes(step), `missing ${step}`);
   const pids = [...stdout.matchAll(/; pid (\d+),/g)].map((m) => Number(m[1]));
   assert.equal(pids.length, 3);
@@ -36,19 +39,7 @@ async function goDemo(): Promise<{ stdout: string; summary: DemoSummary }> {
     assert.ok(r.p50 > 0 && r.p50 <= r.p99 && r.p99 <= r.max, `${r.name}: percentiles in order`);
     assert.ok(r.success > 0.99, `${r.name}: success ${r.success}`);
   }
-  // Step 2: the handler that makes a fresh buffer per response; step 3: the map's sync.Mutex.
-  const alloc = summary.culprits.find((c) => c.step === 2);
-  assert.ok(alloc, 'step 2 named a culprit');
-  assert.equal(alloc.function, 'main.(*service).lookup');
-  assert.match(alloc.file, /examples\/lookup-go\/main\.go$/);
-  const lock = summary.culprits.find((c) => c.step === 3);
-  assert.ok(lock, 'step 3 named a culprit');
-  assert.equal(lock.run, 'pool');
-  assert.equal(lock.function, 'main.(*Table).Lookup');
-  assert.match(lock.file, /examples\/lookup-go\/table\.go$/);
-  assert.equal(lock.lock, 'sync.Mutex');
-  assert.equal(lock.expected, true);
-  assert.match(stdout, /Block profile \(the profiler's own wait left out\): \d+ waits/);
+  assert.match(stdout, /Block profile \(the profiler's and net\/http's own waits left out\): \d+ waits/);
   for (const f of ['compare.txt', 'report.html', 'profiles/broken/cpu.pb.gz', 'profiles/broken/allocs.pb.gz', 'profiles/pool/block.pb.gz', 'lookup-go']) {
     assert.ok(existsSync(join(out, f)), f);
   }
@@ -56,9 +47,20 @@ async function goDemo(): Promise<{ stdout: string; summary: DemoSummary }> {
   return { stdout, summary };
 }
 
+/**
+ * What the issue asks of the Go demo: the tail (broken p99 >= 5x its p50), the profiles' culprits
+ * (step 2 the handler's fresh buffer, step 3 the map's sync.Mutex), and the fix (fixed p99 >= 3x
+ * lower). A busy machine can blur each, so a miss is measured once more before it fails.
+ */
 function shapeFailures(s: DemoSummary): string[] {
   const [broken, , fixed] = s.runs as [DemoSummary['runs'][0], DemoSummary['runs'][0], DemoSummary['runs'][0]];
   const out: string[] = [];
+  const alloc = s.culprits.find((c) => c.step === 2);
+  if (!alloc || alloc.function !== 'main.(*service).lookup' || !/examples\/lookup-go\/main\.go$/.test(alloc.file)) out.push(`step 2 culprit ${JSON.stringify(alloc ?? null)}`);
+  const lock = s.culprits.find((c) => c.step === 3);
+  if (!lock || lock.run !== 'pool' || lock.function !== 'main.(*Table).Lookup' || !/examples\/lookup-go\/table\.go$/.test(lock.file) || lock.lock !== 'sync.Mutex' || lock.expected !== true) {
+    out.push(`step 3 culprit ${JSON.stringify(lock ?? null)}`);
+  }
   if (!(broken.p99 >= 5 * broken.p50)) out.push(`broken p99 ${broken.p99} ms is not >= 5x its p50 ${broken.p50} ms`);
   if (!(fixed.p99 * 3 <= broken.p99)) out.push(`fixed p99 ${fixed.p99} ms is not >= 3x lower than the broken p99 ${broken.p99} ms`);
   return out;

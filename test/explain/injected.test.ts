@@ -13,16 +13,20 @@ import { startInjected, type InjectedService } from './services.js';
  * must be attributed to the injected cause (>= 90 %), hardly ever to a cause that was not injected
  * (< 10 %), and the slow requests must be the ones that met the injected windows.
  */
-async function attackAndExplain(svc: InjectedService, aboveNs?: (capture: Awaited<ReturnType<typeof fetchCapture>>) => number): Promise<{ e: Explanation; client: ClientRequests; windows: Array<[bigint, bigint]> }> {
+async function attackAndExplain(svc: InjectedService): Promise<{ e: Explanation; client: ClientRequests; windows: Array<[bigint, bigint]> }> {
   let client: ClientRequests | null = null;
   const run = await attack(
     { targets: parseTargets(`GET ${svc.url}/x\n`, 'http'), pacer: constantPacer(200), durationNs: 4e9, workers: 1, connections: 4 },
     (r) => (client ??= new ClientRequests(r.timestamp)).add(r),
   );
   const capture = await fetchCapture(svc.agent, run.info.startedAt - 1_000_000_000n, wallClockNs() + 1_000_000_000n);
-  // Slow = above half the injected delay: what a loaded machine adds by itself stays below it.
-  const e = explain(client!, run.info, capture, { above: { latencyNs: aboveNs!(capture) }, slowest: 1e9 });
-  return { e, client: client!, windows: await svc.truth() };
+  // Slow = above half the injected delay as the service measured it (its median window): what a
+  // loaded machine adds by itself stays below that.
+  const windows = await svc.truth();
+  assert.ok(windows.length >= 5, `${windows.length} injected windows`);
+  const lengths = windows.map(([a, b]) => Number(b - a)).sort((x, y) => x - y);
+  const e = explain(client!, run.info, capture, { above: { latencyNs: lengths[lengths.length >> 1]! / 2 }, slowest: 1e9 });
+  return { e, client: client!, windows };
 }
 
 /**
@@ -52,7 +56,7 @@ function check(e: Explanation, injected: (key: string) => boolean, windows: Arra
 test('explain: a service that stalls its event loop at known instants: the slow requests are put on the stalls', async () => {
   const svc = await startInjected('stall');
   try {
-    const { e, windows } = await attackAndExplain(svc, () => 75e6);
+    const { e, windows } = await attackAndExplain(svc);
     check(e, (k) => k === 'stall', windows);
   } finally {
     await svc.close();
@@ -62,7 +66,7 @@ test('explain: a service that stalls its event loop at known instants: the slow 
 test('explain: requests that wait on a tailprobe/sync Mutex held by a slow writer are put on that lock, with its call site', async () => {
   const svc = await startInjected('lock');
   try {
-    const { e, windows } = await attackAndExplain(svc, () => 60e6);
+    const { e, windows } = await attackAndExplain(svc);
     check(e, (k) => k === 'lock:truth-lock', windows);
     assert.equal(e.lockSites[0]?.lock, 'truth-lock');
     assert.match(e.lockSites[0]?.site ?? '', /service-main\.js/);
@@ -74,21 +78,7 @@ test('explain: requests that wait on a tailprobe/sync Mutex held by a slow write
 test('explain: a service that forces full GCs at known instants: the slow requests are put on the GC pauses', async () => {
   const svc = await startInjected('gc');
   try {
-    // Half the median burst of five full GCs the agent saw (its length depends on the machine).
-    const { e, windows } = await attackAndExplain(svc, (c) => {
-      const full = c.gc.filter((p) => p.kind === 'mark-sweep-compact');
-      const bursts: number[] = [];
-      let last = -Infinity;
-      for (const p of full) {
-        const start = Number(p.start / 1000n);
-        if (start - last > 5_000) bursts.push(0); // more than 5 ms after the previous pause ended
-        bursts[bursts.length - 1]! += p.duration;
-        last = start + p.duration / 1000;
-      }
-      assert.ok(bursts.length >= 5, `${bursts.length} GC bursts recorded`);
-      bursts.sort((a, b) => a - b);
-      return bursts[bursts.length >> 1]! / 2;
-    });
+    const { e, windows } = await attackAndExplain(svc);
     check(e, (k) => k.startsWith('gc:'), windows);
   } finally {
     await svc.close();

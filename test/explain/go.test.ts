@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli.js';
+import { REPO_ROOT, tempDir } from '../helpers/paths.js';
+import { buildGoService, spawnAndWait } from '../profile/fixture-services.js';
+
+/**
+ * explain on a Go target: the Go middleware's records (examples/lookup-go, the story's own service
+ * with both faults), its GC timeline, and a CPU profile whose samples carry each request's trace id
+ * (pprof labels) instead of times. Lock waits are only aggregates in Go: explain says so.
+ */
+test('explain on a Go service: records joined by trace id, labelled CPU samples of the slow requests, and what Go cannot attribute said', async (t) => {
+  const built = buildGoService(t, join(REPO_ROOT, 'examples', 'lookup-go'));
+  if (!built) return;
+  const dir = tempDir();
+  const { service, match } = await spawnAndWait(built.binary, ['-addr=127.0.0.1:0', '-entries=20000', '-refresh=0', '-exit-after=120s'], { pattern: /lookup ready url=(\S+)/ });
+  try {
+    const url = match[1]!;
+    const targets = Array.from({ length: 400 }, (_, i) => `GET ${url}/api/lookup?key=k${String((i * 53) % 20000).padStart(7, '0')}\n`).join('\n');
+    const file = join(dir, 'r.bin');
+    const cap = join(dir, 'cap.json');
+    const a = await runCli(['attack', '-rate=300', '-duration=4s', `-output=${file}`, `-explain=${url}`, `-explain-capture=${cap}`], { input: targets, timeoutMs: 120_000 });
+    assert.equal(a.code, 0, a.stderr);
+    assert.match(a.stderr, /explain: the agent's records -> .*\((\d+) requests, \d+ GC pauses, \d+ CPU samples\)/);
+    const e = await runCli(['explain', file, `-capture=${cap}`, '-above=p95', '-json']);
+    assert.equal(e.code, 0, e.stderr);
+    const j = JSON.parse(e.stdout.toString()) as { matched: number; results: number; agent: string; clock: { consistent: boolean }; cpu: { samples: number; slowSamples: number; top: Array<{ name: string }> } | null; limits: string[] };
+    assert.equal(j.matched, j.results, 'every request has its Go record');
+    assert.match(j.agent, /^go\//);
+    assert.equal(j.clock.consistent, true);
+    assert.ok(j.cpu && j.cpu.samples > 0, 'labelled CPU samples');
+    assert.ok(j.cpu!.slowSamples > 0 && j.cpu!.slowSamples < j.cpu!.samples, `${j.cpu!.slowSamples} of ${j.cpu!.samples} samples were the slow requests'`);
+    assert.ok(j.cpu!.top.some((f) => /main\./.test(f.name) || /runtime\./.test(f.name)), JSON.stringify(j.cpu!.top.slice(0, 5)));
+    assert.match(j.limits.join('\n'), /lock waits only as aggregates/);
+    assert.match(j.limits.join('\n'), /no event loop/);
+  } finally {
+    await service.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
