@@ -26,4 +26,4 @@ export {
 } from './findings.js';
 export { lookupTargets, measuredRun, profiledRun, warmUp, type MeasuredRun, type ProfiledRun, type DemoLoadOptions } from './load.js';
 export { startLookup, killAllServices, parseReadyLine, LOOKUP_SERVER_JS, type LookupConfig, type LookupProcess, type AllocMode, type LockMode } from './service.js';
-export type { DemoSummary, SummaryRun, SummaryCulprit, SummaryCheck } from './summary.js';
+export type { DemoSummary, DemoSweep, DemoSweepService, SummaryRun, SummaryCulprit, SummaryCheck } from './summary.js';

@@ -96,7 +96,25 @@ export interface DemoSummary {
   /** compare's verdicts for p99 (each fix against the run before it). */
   verdicts: Array<{ before: string; after: string; stat: string; verdict: string; deltaPct: number | null }>;
   files: Record<string, string>;
-  sweep?: unknown;
+  sweep?: DemoSweep;
+}
+
+/** Step 6 (-sweep): the SLO, the rates, and each service's knee and steps (latencies in ms). */
+export interface DemoSweep {
+  slo: string;
+  rates: number[];
+  broken: DemoSweepService;
+  fixed: DemoSweepService;
+}
+
+export interface DemoSweepService {
+  /** Highest rate that met the SLO (null: none did). */
+  knee: number | null;
+  /** The rate after which p99 stops growing gently and explodes (sweep's latencyKnee). */
+  latencyKnee: number | null;
+  steps: Array<{ rate: number; p50: number; p99: number; pass: boolean | null }>;
+  /** sweep.json, relative to the output folder. */
+  file: string | null;
 }
 
 export function msOf(ns: number): number {
