@@ -178,7 +178,7 @@ section.run, section.dist, section.sweep, section.runs-overlay { border-top: 1px
 .u-legend { font-size: 12px; text-align: left; padding-left: 70px; }
 .u-legend .u-marker { width: 10px; height: 10px; }
 .event-caption { color: #c2255c; font-weight: 500; }
-.breakdown-caption { color: var(--fg); font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+.breakdown-caption { color: var(--fg); font: 12px/16px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; min-height: 32px; margin-top: 2px; }
 .breakdown-head p.verdict { margin: 2px 0; font-weight: 600; }
 .breakdown-head p.limit { color: #8a6d00; }
 pre.error { color: #c92a2a; background: #fff5f5; padding: 8px; }

@@ -302,7 +302,7 @@ test('plot -explain of a real attack on a service with a contended lock: a lane 
     });
     const box = (await lane.boundingBox())!;
     await r.page.mouse.move(box.x + at.left, box.y + at.top);
-    const caption = await r.page.locator('[data-chart="breakdown-0"]').locator('xpath=ancestor::div[contains(@class,"chart")]').locator('.breakdown-caption').innerText();
+    const caption = await r.page.locator('section.run[data-run="0"] .breakdown-caption').innerText();
     const trace = /^trace ([0-9a-f]{32}): /.exec(caption)?.[1];
     const hovered = e.slowest.find((s) => s.traceId === trace);
     assert.ok(hovered, `the caption names a slow request: ${caption}`);

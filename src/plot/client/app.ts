@@ -109,13 +109,14 @@ function render(): void {
       eventsChart(v, evBox.body, g, caption);
     }
     if (r.breakdown && r.breakdown.drawn > 0) {
-      const caption = el('span', { class: 'note breakdown-caption' });
       const bBox = chartBox(sec, 'Slow requests, split into their parts (explain)');
-      bBox.box.querySelector('.chart-head').append(caption);
       bBox.box.classList.add('breakdown');
       const head = el('div', { class: 'breakdown-head' });
       bBox.box.insertBefore(head, bBox.body);
       breakdownHead(v, head);
+      // Room for the hover text kept free, so the lane does not move under the cursor.
+      const caption = el('div', { class: 'breakdown-caption' });
+      head.append(caption);
       breakdownChart(v, bBox.body, g, caption);
     } else if (r.breakdown) {
       const bBox = chartBox(sec, 'Slow requests, split into their parts (explain)');
