@@ -18,7 +18,7 @@ export const command: Command = {
       'codes over time, latency by percentile (several files overlaid: before/after), and latency',
       'against offered rate for a sweep, with the knee and the SLO. Each results file is one run.',
       'With -explain=CAPTURE (the agent capture attack -explain or explain -save-capture writes), a lane',
-      "under the latency chart draws each slow request as a bar of its parts (see docs/explain.md);",
+      "under the latency chart draws each slow request as a bar of its parts (docs/plot.md, docs/explain.md);",
       'repeat -explain for several runs: the i-th capture goes with the i-th results run.',
     ].join('\n'),
     flags: [
