@@ -168,7 +168,7 @@ export { HlogWriter, readHlog, encodeHlog, RollingWindow, type HlogWriterOptions
 export { explain, fetchCapture, readCapture, formatExplanation, explainAttackPlugin, ClientRequests, type Explanation, type AgentCapture } from './explain/index.js';
 
 // plot: one self-contained HTML page of the tail.
-export { plotHtml, aggregateRun, renderPlotHtml, type PlotOptions, type PlotRunInput, type PlotRenderOptions } from './plot/index.js';
+export { plotHtml, aggregateRun, renderPlotHtml, type PlotOptions, type PlotRunInput, type PlotRenderOptions, type PlotExplainOptions } from './plot/index.js';
 
 // One schedule on many generators: shard sets merged exactly, a Kubernetes Indexed Job (docs/distributed.md).
 export { loadShards, checkShardSet, type ShardSet, type ShardEntry } from './metrics/index.js';

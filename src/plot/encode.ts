@@ -1,3 +1,4 @@
+import { describeKey, type Explanation } from '../explain/index.js';
 import type { RunEvent } from '../results/result.js';
 import type { RunPlot } from './run.js';
 import type { SweepPlot } from './sweep.js';
@@ -58,6 +59,90 @@ export interface EncodedRun {
   /** Latency by percentile: x is 1/(1-q) (the HdrHistogram axis), y ms. */
   dist: { x: Encoded; y: Encoded };
   events: EncodedEvents;
+  /** The slow requests split into their parts (`plot -explain`), or null. */
+  breakdown: EncodedBreakdown | null;
+}
+
+/**
+ * The explain lane: the slow requests of a run (at most `maxBars`, the slowest, the rest counted),
+ * each a stacked bar at its intended send time whose segments are its parts (docs/explain.md).
+ */
+export interface EncodedBreakdown {
+  /** "p99 (72.4ms)" or "50ms". */
+  threshold: string;
+  /** Slow requests in the run; `drawn` of them are in the arrays (the slowest ones). */
+  slow: number;
+  drawn: number;
+  results: number;
+  /** Results with a server record. */
+  matched: number;
+  agent: string | null;
+  /** Trace id of a request = attackId + its seq as 16 hex digits (src/results/trace-id.ts). */
+  attackId: string;
+  verdict: string;
+  /** Ranked as explain ranks them (share of the excess, then slow requests). */
+  causes: Array<{ key: string; label: string; named: boolean; requests: number; shareOfRequests: number; shareOfExcess: number; meanMs: number }>;
+  /** Part keys ('queue', 'gc:scavenge', 'lock:table', ...), in stacking order: bottom of the bar first. */
+  keys: string[];
+  labels: string[];
+  /** The drawn requests, ascending by intended send time: s from the run's start. */
+  x: Encoded;
+  latencyMs: Encoded;
+  seq: Encoded;
+  /** Index into keys of each request's cause. */
+  cause: Encoded;
+  /** One column per key: ms of that part in each drawn request (0: none); they add up to its latency. */
+  parts: Encoded[];
+  /** What explain could not attribute, one line each. */
+  limits: string[];
+}
+
+/** Slow requests drawn in the explain lane at most (the slowest ones; the rest are counted). */
+export const MAX_BREAKDOWN_BARS = 5000;
+
+/** Bottom to top: the request's life, from the generator to the last byte. */
+function stackRank(key: string): number {
+  if (key === 'generator') return 0;
+  if (key === 'queue') return 1;
+  if (key === 'stall') return 2;
+  if (key.startsWith('gc:')) return 3;
+  if (key.startsWith('lock:')) return 4;
+  if (key === 'unexplained') return 5;
+  if (key === 'after') return 6;
+  if (key === 'unrecorded') return 7;
+  return 8;
+}
+
+export function encodeBreakdown(e: Explanation, t0: bigint, maxBars = MAX_BREAKDOWN_BARS): EncodedBreakdown {
+  // explain lists its slow requests slowest first: the bound keeps the slowest.
+  const drawn = [...e.slowest.slice(0, Math.max(0, maxBars))].sort((a, b) => (a.intended < b.intended ? -1 : a.intended > b.intended ? 1 : a.seq - b.seq));
+  const rankOf = new Map(e.causes.map((c, i) => [c.key, i]));
+  const seen = new Set<string>();
+  for (const s of drawn) {
+    seen.add(s.cause);
+    for (const k of Object.keys(s.parts)) seen.add(k);
+  }
+  const keys = [...seen].sort((a, b) => stackRank(a) - stackRank(b) || (rankOf.get(a) ?? 1e9) - (rankOf.get(b) ?? 1e9) || (a < b ? -1 : 1)).slice(0, 255);
+  const index = new Map(keys.map((k, i) => [k, i]));
+  return {
+    threshold: e.threshold.text,
+    slow: e.slow,
+    drawn: drawn.length,
+    results: e.results,
+    matched: e.matched,
+    agent: e.agent,
+    attackId: e.attackId,
+    verdict: e.verdict.text,
+    causes: e.causes.map((c) => ({ key: c.key, label: c.label, named: c.named, requests: c.requests, shareOfRequests: c.shareOfRequests, shareOfExcess: c.shareOfExcess, meanMs: c.meanNs * NS_PER_MS })),
+    keys,
+    labels: keys.map(describeKey),
+    x: f64(drawn.map((s) => Number(s.intended - t0) * NS_PER_S)),
+    latencyMs: f32(drawn.map((s) => s.latencyNs * NS_PER_MS)),
+    seq: f64(drawn.map((s) => s.seq)),
+    cause: u8(drawn.map((s) => index.get(s.cause) ?? 0)),
+    parts: keys.map((k) => f32(drawn.map((s) => (s.parts[k] ?? 0) * NS_PER_MS))),
+    limits: e.limits,
+  };
 }
 
 export interface EncodedEvents {
@@ -109,7 +194,7 @@ const NS_PER_MS = 1e-6;
 /** Events beyond this many are thinned to the longest ones (a short pause is invisible anyway). */
 export const MAX_EVENTS = 50_000;
 
-export function encodeRun(run: RunPlot): EncodedRun {
+export function encodeRun(run: RunPlot, opts: { breakdownBars?: number } = {}): EncodedRun {
   const m = run.metrics;
   const durNs = Math.max(1e6, m.requests > 0 ? Number(m.latest - run.t0) : 0);
   const s = run.series;
@@ -146,6 +231,7 @@ export function encodeRun(run: RunPlot): EncodedRun {
     },
     dist: { x: f64(run.distribution.x), y: f32(run.distribution.latency, NS_PER_MS) },
     events: encodeEvents(run.events, run.t0, durNs),
+    breakdown: run.explanation ? encodeBreakdown(run.explanation, run.t0, opts.breakdownBars) : null,
   };
 }
 

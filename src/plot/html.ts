@@ -18,6 +18,8 @@ export interface PlotRenderOptions {
   yScale?: 'log' | 'linear';
   /** Shown in the page footer (defaults to now). */
   generatedAt?: Date;
+  /** Slow requests drawn per run in the explain lane at most (the slowest; default MAX_BREAKDOWN_BARS, 5000). */
+  breakdownBars?: number;
 }
 
 let assets: { uplotJs: string; uplotCss: string; app: string } | null = null;
@@ -89,7 +91,7 @@ export function renderPlotHtml(runs: RunPlot[], sweep: SweepPlot | null, opts: P
     version: 1,
     title,
     yScale: opts.yScale ?? 'log',
-    runs: runs.map(encodeRun),
+    runs: runs.map((r) => encodeRun(r, { breakdownBars: opts.breakdownBars })),
     sweep: sweep ? encodeSweep(sweep) : null,
   };
   const json = JSON.stringify(data).replace(/</g, '\\u003c');
@@ -176,6 +178,9 @@ section.run, section.dist, section.sweep, section.runs-overlay { border-top: 1px
 .u-legend { font-size: 12px; text-align: left; padding-left: 70px; }
 .u-legend .u-marker { width: 10px; height: 10px; }
 .event-caption { color: #c2255c; font-weight: 500; }
+.breakdown-caption { color: var(--fg); font: 12px/16px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; min-height: 32px; margin-top: 2px; }
+.breakdown-head p.verdict { margin: 2px 0; font-weight: 600; }
+.breakdown-head p.limit { color: #8a6d00; }
 pre.error { color: #c92a2a; background: #fff5f5; padding: 8px; }
 table.sweep-steps td { min-width: 80px; }
 table.sweep-steps td.breach { color: #c92a2a; font-weight: 600; }

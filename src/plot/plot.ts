@@ -1,6 +1,7 @@
 import { open, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { RuntimeError } from '../errors.js';
+import { RuntimeError, TailprobeError, UsageError } from '../errors.js';
+import { explain, loadClientRequests, readCapture, type AgentCapture, type Threshold } from '../explain/index.js';
 import { openResults, type ResultSource } from '../results/reader.js';
 import { checkShardSet, groupRuns, type RunGroup } from '../metrics/shards.js';
 import { emptyMeta, type Result, type RunMeta } from '../results/result.js';
@@ -16,6 +17,19 @@ import { isSweepPlotDocument, parseSweepPlot, type SweepPlot } from './sweep.js'
 export interface PlotOptions extends RunAggregateOptions, PlotRenderOptions {
   /** The stream '-' reads (process.stdin by default). */
   stdin?: NodeJS.ReadableStream;
+  /** Explain runs' slow requests from their agent captures: a lane of stacked bars under the latency chart. */
+  explain?: PlotExplainOptions;
+}
+
+/**
+ * `plot -explain=CAPTURE`: the i-th capture explains the i-th results run (sweep files do not
+ * count); null or '' skips a run, runs past the last capture have no lane. A capture is a file
+ * (`attack -explain`, `explain -save-capture`) or one already read.
+ */
+export interface PlotExplainOptions {
+  captures: Array<AgentCapture | string | null>;
+  /** Which requests are slow. Default p99. */
+  above?: Threshold;
 }
 
 /** One run given directly (for library users and tests that already hold results). */
@@ -56,11 +70,14 @@ function runLabel(source: string): string {
 export async function plotHtml(inputs: string[], opts: PlotOptions = {}): Promise<string> {
   const paths = inputs.length > 0 ? inputs : ['-'];
   const runs: RunPlot[] = [];
+  /** The files each run was read from (explain reads them again: it needs every request's times). */
+  const runFiles: string[][] = [];
   let sweep: SweepPlot | null = null;
   for (const group of await groupRuns(paths, opts.stdin)) {
     const path = group.label;
     if (group.files.length > 1 || group.files[0] !== path) {
       runs.push(await aggregateShards(group, opts));
+      runFiles.push(group.files);
       continue;
     }
     const sw = await readSweepIfSweep(path);
@@ -88,11 +105,36 @@ export async function plotHtml(inputs: string[], opts: PlotOptions = {}): Promis
       opts,
     );
     runs.push(plot);
+    runFiles.push([path]);
   }
   if (runs.length > 0 && runs.every((r) => r.metrics.requests === 0) && !sweep) {
     throw new RuntimeError(`no results to plot in ${paths.join(', ')}`);
   }
+  if (opts.explain) await explainRuns(runs, runFiles, opts.explain);
   return renderPlotHtml(runs, sweep, opts);
+}
+
+/** Sets each run's explanation from its capture (every slow request: the page bounds what it draws). */
+async function explainRuns(runs: RunPlot[], files: string[][], ex: PlotExplainOptions): Promise<void> {
+  if (ex.captures.length > runs.length) {
+    throw new UsageError(`plot: ${ex.captures.length} -explain captures for ${runs.length} results run${runs.length === 1 ? '' : 's'} (one per run, in the order of the runs)`);
+  }
+  for (let i = 0; i < ex.captures.length; i++) {
+    const c = ex.captures[i];
+    if (c === null || c === undefined || c === '') continue;
+    const name = typeof c === 'string' ? c : c.url || 'capture';
+    if (files[i]!.some((f) => f === '-' || f === 'stdin')) throw new UsageError(`plot: -explain=${name}: explain needs the results in a file, not on stdin`);
+    const { client, info } = await loadClientRequests(files[i]!);
+    const capture = typeof c === 'string' ? await readCapture(c) : c;
+    try {
+      runs[i]!.explanation = explain(client, info, capture, { above: ex.above, slowest: Infinity });
+    } catch (err) {
+      // "the agent's records name none of this attack's requests": say which capture and which run.
+      if (!(err instanceof TailprobeError)) throw err;
+      const msg = `plot: ${name} does not explain ${runs[i]!.source}: ${err.message}`;
+      throw err instanceof UsageError ? new UsageError(msg) : new RuntimeError(msg);
+    }
+  }
 }
 
 /**

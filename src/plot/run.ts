@@ -1,3 +1,4 @@
+import type { Explanation } from '../explain/index.js';
 import { Metrics } from '../metrics/metrics.js';
 import { emptyMeta, isSuccess, type Result, type RunEvent, type RunMeta } from '../results/result.js';
 import { LatencyDownsampler, type DownsampledPoints, type DownsampleOptions } from './downsample.js';
@@ -31,6 +32,8 @@ export interface RunPlot {
   /** The input was cut off (a partial final record); it still plots, with a note. */
   truncated: boolean;
   truncatedBytes: number;
+  /** The run's slow requests split into their parts (`plot -explain`, or set by a library user): drawn as a lane under the latency chart. */
+  explanation?: Explanation | null;
   /** Set when the run was merged from several files (the shards of one plan): each file's meta. */
   parts?: Array<{ source: string; meta: RunMeta; truncated: boolean; truncatedBytes: number }>;
 }

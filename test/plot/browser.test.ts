@@ -12,6 +12,8 @@ import { chartInk, launchChromium, openReport, type ChartInk } from '../../suppo
 import { writeSyntheticFile } from '../../support/synthetic-run.js';
 import { startAgent } from '../../src/agent/index.js';
 import { readMetrics } from '../../src/metrics/index.js';
+import { describeKey } from '../../src/explain/index.js';
+import { startInjected } from '../explain/services.js';
 
 /**
  * The report page in a real browser (headless Chromium): opened from disk with no network, every
@@ -240,6 +242,91 @@ test('ten runs with agent events and a real sweep: overlaid percentiles, an even
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await r.page.screenshot({ path: join(ARTIFACTS, 'plot-ten-runs.png'), fullPage: true });
+  } finally {
+    await browser.close();
+  }
+});
+
+test('plot -explain of a real attack on a service with a contended lock: a lane of stacked bars, one per slow request, one segment per part, on the run\'s time axis', async (t) => {
+  const exe = requireTool(t, 'chromium', CHROMIUM_CANDIDATES);
+  if (!exe) return;
+  const dir = tempDir('tailprobe-plot-explain-');
+  const bin = join(dir, 'lock.bin');
+  const cap = join(dir, 'capture.json');
+  // A tailprobe/sync Mutex held 120 ms every 400 ms by a slow writer (test/explain/service-main.ts).
+  const svc = await startInjected('lock');
+  try {
+    const a = await runCli(['attack', '-rate=200', '-duration=3s', `-output=${bin}`, `-explain=${svc.agent}`, `-explain-capture=${cap}`, '-name=locked'], { input: `GET ${svc.url}/x\n`, timeoutMs: 40_000 });
+    assert.equal(a.code, 0, a.stderr);
+  } finally {
+    await svc.close();
+  }
+  // What explain says of the same run and capture, every slow request listed.
+  const ex = await runCli(['explain', bin, `-capture=${cap}`, '-above=p90', '-slowest=100000', '-json']);
+  assert.equal(ex.code, 0, ex.stderr);
+  const e = JSON.parse(ex.stdout.toString()) as { slow: number; attackId: string; verdict: { text: string }; causes: Array<{ key: string }>; slowest: Array<{ traceId: string; cause: string; parts: Record<string, number> }> };
+  assert.ok(e.slow >= 30, `${e.slow} slow requests`);
+  const segments = e.slowest.reduce((n, s) => n + Object.values(s.parts).filter((v) => v > 0).length, 0);
+  const html = join(dir, 'explain.html');
+  const p = await runCli(['plot', bin, `-explain=${cap}`, '-explain-above=p90', '-o', html]);
+  assert.equal(p.code, 0, p.stderr);
+
+  const browser = await launchChromium(exe);
+  try {
+    const r = await openReport(browser, html);
+    assert.deepEqual(r.problems, [], 'no console errors or warnings');
+    offline(r.requests, html);
+    assertDrawn(await chartInk(r.page), ['latency', 'breakdown', 'throughput']);
+    const drawn = () => r.page.evaluate(() => (globalThis as any).__tailprobe.charts.find((c: any) => c.kind === 'breakdown').u.tpDrawn);
+    assert.deepEqual(await drawn(), { bars: e.slow, segments }, `one bar per slow request, one segment per part (${e.slow} requests, ${segments} parts)`);
+    assert.equal(await r.page.locator('.breakdown-head p.verdict').innerText(), e.verdict.text);
+    assert.match(e.verdict.text, /lock "truth-lock" wait/);
+    // The legend: the parts in explain's ranking of causes.
+    const legend = await r.page.$$eval('[data-chart="breakdown-0"] .u-legend .u-series th', (ths) => ths.map((th) => th.textContent!.trim()));
+    assert.equal(legend[1], describeKey(e.causes[0]!.key));
+
+    // Same time axis as the latency chart: same plot-area left edge and width, and it follows a zoom.
+    const geo = await r.page.evaluate(() =>
+      Object.fromEntries((globalThis as any).__tailprobe.charts.filter((c: any) => c.run === 0).map((c: any) => [c.kind, [c.u.over.getBoundingClientRect().left, c.u.over.getBoundingClientRect().width]])),
+    );
+    assert.ok(Math.abs(geo.latency[0] - geo.breakdown[0]) < 1 && Math.abs(geo.latency[1] - geo.breakdown[1]) < 1, JSON.stringify(geo));
+
+    // Hovering a bar names the request: a slow request's trace id, its cause and parts.
+    const lane = r.page.locator('[data-chart="breakdown-0"] .u-over');
+    await lane.scrollIntoViewIfNeeded();
+    const at = await r.page.evaluate(() => {
+      const u = (globalThis as any).__tailprobe.charts.find((c: any) => c.kind === 'breakdown').u;
+      const d = JSON.parse((globalThis as any).document.getElementById('tp-data').textContent).runs[0].breakdown;
+      const x = new Float64Array(Uint8Array.from(atob(d.x.f64), (ch) => ch.charCodeAt(0)).buffer);
+      return { left: u.valToPos(x[0], 'x'), top: u.valToPos(1, 'y') };
+    });
+    const box = (await lane.boundingBox())!;
+    await r.page.mouse.move(box.x + at.left, box.y + at.top);
+    const caption = await r.page.locator('section.run[data-run="0"] .breakdown-caption').innerText();
+    const trace = /^trace ([0-9a-f]{32}): /.exec(caption)?.[1];
+    const hovered = e.slowest.find((s) => s.traceId === trace);
+    assert.ok(hovered, `the caption names a slow request: ${caption}`);
+    assert.ok(trace!.startsWith(e.attackId));
+    assert.ok(caption.includes(`cause ${describeKey(hovered.cause)}`), caption);
+    for (const k of Object.keys(hovered.parts)) assert.ok(caption.includes(describeKey(k)), `${k} in ${caption}`);
+
+    // Drag-zoom on the latency chart: the lane follows, and draws only the bars in view.
+    const over = r.page.locator('[data-chart="latency-0"] .u-over');
+    await over.scrollIntoViewIfNeeded();
+    const lb = (await over.boundingBox())!;
+    await r.page.mouse.move(lb.x + lb.width * 0.3, lb.y + lb.height / 2);
+    await r.page.mouse.down();
+    await r.page.mouse.move(lb.x + lb.width * 0.5, lb.y + lb.height / 2, { steps: 5 });
+    await r.page.mouse.up();
+    const zoomed = await xScales(r.page, 0);
+    assert.deepEqual(zoomed.breakdown, zoomed.latency);
+    assert.ok((await drawn()).bars < e.slow, 'fewer bars in a zoomed view');
+    await r.page.locator('section.run button.reset').first().click();
+    assert.equal((await drawn()).bars, e.slow);
+    assert.deepEqual(r.problems, []);
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await r.page.screenshot({ path: join(ARTIFACTS, 'plot-explain.png'), fullPage: true });
   } finally {
     await browser.close();
   }

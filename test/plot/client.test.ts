@@ -8,7 +8,7 @@ import { REPO_ROOT, tempDir } from '../helpers/paths.js';
 test('the page script is the client modules joined, dependencies first, with no import or export left', () => {
   const js = joinClientModules(join(REPO_ROOT, 'dist', 'src', 'plot', 'client'), 'app.js');
   const files = [...js.matchAll(/^\/\/ ([\w-]+\.js)$/gm)].map((m) => m[1]);
-  assert.deepEqual(new Set(files), new Set(['data.js', 'format.js', 'chart.js', 'latency.js', 'events.js', 'throughput.js', 'distribution.js', 'overlay.js', 'sweep.js', 'app.js']));
+  assert.deepEqual(new Set(files), new Set(['data.js', 'format.js', 'chart.js', 'latency.js', 'events.js', 'breakdown.js', 'throughput.js', 'distribution.js', 'overlay.js', 'sweep.js', 'app.js']));
   assert.ok(files.indexOf('data.js') < files.indexOf('chart.js') && files.indexOf('chart.js') < files.indexOf('latency.js'));
   assert.equal(files.at(-1), 'app.js');
   assert.doesNotMatch(js, /^(import|export)\b/m);

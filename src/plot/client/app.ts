@@ -1,7 +1,7 @@
 /**
  * The report page's script: the page itself (sections, toolbars, render, main). Runs in the
  * browser, inlined into the HTML by ../html.ts after uPlot, together with the modules it imports,
- * one a chart (latency.ts, events.ts, throughput.ts, distribution.ts, overlay.ts, sweep.ts) plus
+ * one a chart (latency.ts, events.ts, breakdown.ts, throughput.ts, distribution.ts, overlay.ts, sweep.ts) plus
  * what they share (data.ts, format.ts, chart.ts); html.ts joins them into one script.
  *
  * Everything heavy was computed by the CLI (downsampling, per-second histograms, percentiles); this
@@ -19,6 +19,7 @@ import { fmtSec, fmtNum, el } from './format.js';
 import { RUN_COLORS, registry, state, widthOf, Group, type RunView, decodeRun, yShared } from './chart.js';
 import { latencyChart } from './latency.js';
 import { eventsChart } from './events.js';
+import { breakdownChart, breakdownHead } from './breakdown.js';
 import { throughputChart } from './throughput.js';
 import { distributionChart } from './distribution.js';
 import { overlayChart } from './overlay.js';
@@ -106,6 +107,20 @@ function render(): void {
       evBox.box.querySelector('.chart-head').append(caption);
       evBox.box.classList.add('events');
       eventsChart(v, evBox.body, g, caption);
+    }
+    if (r.breakdown && r.breakdown.drawn > 0) {
+      const bBox = chartBox(sec, 'Slow requests, split into their parts (explain)');
+      bBox.box.classList.add('breakdown');
+      const head = el('div', { class: 'breakdown-head' });
+      bBox.box.insertBefore(head, bBox.body);
+      breakdownHead(v, head);
+      // Room for the hover text kept free, so the lane does not move under the cursor.
+      const caption = el('div', { class: 'breakdown-caption' });
+      head.append(caption);
+      breakdownChart(v, bBox.body, g, caption);
+    } else if (r.breakdown) {
+      const bBox = chartBox(sec, 'Slow requests, split into their parts (explain)');
+      breakdownHead(v, bBox.body);
     }
     const thr = chartBox(sec, 'Throughput and status codes over time', `per ${fmtSec(v.bucketS)} bucket; codes and errors by intended send time, completed by when the response ended`);
     throughputChart(v, thr.body, g);
