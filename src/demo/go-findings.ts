@@ -1,7 +1,8 @@
 import type { Profile } from 'pprof-format';
 import { formatValue, sampleTypeInfo, topFunction } from '../profile/index.js';
 import { forEachStack } from '../profile/top.js';
-import { heaviestLine, where, type Culprit } from './findings.js';
+import { isProfilerSample } from '../profile/summary.js';
+import { heaviestLine, topAllocator, where, type Culprit } from './findings.js';
 
 /**
  * What the Go demo says about causes, from the Go service's own profiles (net/http/pprof): where
@@ -19,9 +20,7 @@ export function isExpectedGoLockSite(fn: string, file: string): boolean {
   return fn === 'main.(*Table).Lookup' && /examples[/\\]lookup-go[/\\]table\.go$/.test(file);
 }
 
-function isProfiler(stack: Array<{ name: string }>): boolean {
-  return stack.some((f) => f.name.startsWith('net/http/pprof.') || f.name.startsWith('runtime/pprof.'));
-}
+const isProfiler = isProfilerSample;
 
 /**
  * net/http's own waits: every finished request waits in (*connReader).abortPendingRead for the
@@ -38,23 +37,11 @@ function pct(x: number): string {
 
 export function goAllocCulprit(allocs: Profile | null): { culprit: Culprit | null; sentence: string } {
   if (!allocs) return { culprit: null, sentence: 'No allocation profile was captured.' };
-  // Space allocated over the window (what a fresh buffer per response costs), whatever the
-  // profile's default type (a delta allocs profile may default to inuse_space).
-  const type = allocs.sampleType.some((st) => allocs.stringTable.strings[Number(st.type)] === 'alloc_space') ? 'alloc_space' : undefined;
-  const top = topFunction(allocs, type);
-  if (!top) return { culprit: null, sentence: 'The allocation profile has no samples.' };
-  const t = sampleTypeInfo(allocs, type);
-  const culprit: Culprit = {
-    kind: 'allocation',
-    profile: 'allocs',
-    function: top.name,
-    file: top.file,
-    line: heaviestLine(allocs, top.name, top.file, t.index),
-    share: top.fraction,
-    total: Math.round(top.value / top.fraction),
-    unit: t.unit,
-    expected: isExpectedGoAllocator(top.name, top.file),
-  };
+  const found = topAllocator(allocs, isExpectedGoAllocator);
+  if (!found) return { culprit: null, sentence: 'The allocation profile has no samples.' };
+  const { culprit } = found;
+  const top = { fraction: found.fraction };
+  const t = { unit: found.unit };
   const sentence =
     `Allocation profile: the top allocating function is ${where(culprit)}, ${pct(top.fraction)} of the ${formatValue(culprit.total, t.unit)} allocated` +
     (culprit.expected ? ': the fresh bytes.Buffer it makes for every response.' : ', not the handler that makes a fresh buffer per response: expect less from the pool.');

@@ -1,6 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { RuntimeError, UsageError } from '../errors.js';
 import { AGENT_HEADER, httpGet, statusError, tailprobeBase, type HttpOptions } from '../profile/fetch.js';
+import type { CpuSamples as RecordsCpuSamples, LockWait, RequestRecord } from '../profile/records.js';
+
+export type { LockWait };
 
 /**
  * What a service's agent recorded while an attack ran: per-request records, GC pauses, event-loop
@@ -15,26 +18,8 @@ import { AGENT_HEADER, httpGet, statusError, tailprobeBase, type HttpOptions } f
 export const CAPTURE_FORMAT = 'tailprobe-capture/1';
 const RECORDS_MAJOR = 'tailprobe-records/1';
 
-export interface LockWait {
-  lock: string;
-  mode: 'read' | 'write';
-  /** The waiter's call site; '' when it was not sampled. */
-  site: string;
-  /** Agent clock, epoch ns. */
-  start: bigint;
-  duration: number;
-}
-
-export interface ServerRequest {
-  trace: string;
-  parent: string;
-  /** Agent clock, epoch ns: handling started / response finished. */
-  start: bigint;
-  end: bigint;
-  method: string;
-  path: string;
-  status: number;
-  bytes: number;
+/** A request record as the records format has it (src/profile/records.ts), lock waits made explicit. */
+export interface ServerRequest extends Omit<RequestRecord, 'waits'> {
   /** Lock waits made for this request; null when the agent cannot see them per request (Go). */
   waits: LockWait[] | null;
 }
@@ -45,23 +30,12 @@ export interface ServerPause {
   kind: string;
 }
 
-export interface CpuFrame {
-  name: string;
-  file: string;
-  line: number;
-}
-
-export interface CpuSamples {
-  intervalNs: number;
-  start: bigint;
-  end: bigint;
-  frames: CpuFrame[];
-  /** Indexes into frames, innermost first. */
-  stacks: number[][];
-  /**
-   * Each sample's stack and wall-clock time (Node agent). From a Go CPU profile instead: no time
-   * (t = 0), the trace id of the request it was taken for (pprof label), and how many samples it stands for.
-   */
+/**
+ * The records format's CPU samples (src/profile/records.ts): each sample's stack and wall-clock
+ * time (Node agent). From a Go CPU profile instead (labeled-cpu.ts): no time (t = 0), the trace id
+ * of the request it was taken for (pprof label), and how many samples it stands for.
+ */
+export interface CpuSamples extends Omit<RecordsCpuSamples, 'samples'> {
   samples: Array<{ t: bigint; stack: number; trace?: string; weight?: number }>;
 }
 

@@ -133,8 +133,13 @@ export interface TopFunction {
  * The profiler watching itself: Go's pprof handlers wait (block profile) and work (CPU) while they
  * serve the very profile being read. Such samples are left out of findings (not of top tables).
  */
-function isProfilerSample(stack: Array<{ name: string }>): boolean {
-  return stack.some((f) => f.name.startsWith('net/http/pprof.') || f.name.startsWith('runtime/pprof.'));
+/**
+ * A sample of the profiler's own work (Go's net/http/pprof handler, runtime/pprof writing a
+ * profile). `runtime/pprof.Do` is not: it is how a service labels its own work (the tailprobe Go
+ * middleware runs every traced request under it), so its samples are the service's.
+ */
+export function isProfilerSample(stack: Array<{ name: string }>): boolean {
+  return stack.some((f) => f.name.startsWith('net/http/pprof.') || (f.name.startsWith('runtime/pprof.') && !/^runtime\/pprof\.Do(\.|$)/.test(f.name)));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { openOutput } from '../output.js';
 import { UsageError } from '../../errors.js';
 import { encodeResults } from '../../results/convert.js';
-import { encodeHlog } from '../../metrics/hlog-encode.js';
+import { writeHlogOutput } from '../hlog-output.js';
 import { parseResultFormat } from '../../results/formats.js';
 import { truncationNotes } from '../../report/health.js';
 import type { Command } from '../command.js';
@@ -33,23 +33,9 @@ export const command: Command = {
     const hlog = args.string('to').trim().toLowerCase() === 'hlog';
     const to = hlog ? 'binary' : parseResultFormat(args.string('to'), 'to', 'encode');
     if (args.has('hlog-interval') && !hlog) throw new UsageError('encode: -hlog-interval is for -to=hlog');
-    const intervalNs = args.number('hlog-interval');
-    if (hlog && !(intervalNs >= 1e6)) throw new UsageError('encode: -hlog-interval must be at least 1ms');
+    if (hlog) return writeHlogOutput('encode', args, io);
     const outPath = args.string('output');
     const output = await openOutput('encode', outPath, io);
-    if (hlog) {
-      let r;
-      try {
-        r = await encodeHlog(args.positionals, (t) => output.stream.write(t), { stdin: io.stdin, intervalNs });
-      } catch (err) {
-        await output.close().catch(() => {});
-        throw output.failure() ?? err;
-      }
-      await output.close();
-      for (const note of truncationNotes(r.sources)) io.stderr.write(`tailprobe: ${note}\n`);
-      if (r.late > 0) io.stderr.write(`tailprobe: encode: ${r.late} results completed more than 10s out of order and were logged in a later interval\n`);
-      return 0;
-    }
     let sources;
     try {
       sources = await encodeResults(args.positionals, output.stream, to, { stdin: io.stdin, end: false });

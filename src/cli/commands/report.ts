@@ -2,7 +2,7 @@ import { EXIT_SLO_FAILED, UsageError } from '../../errors.js';
 import { isStdout, openOutput } from '../output.js';
 import { parseReportType, runReport, type ReportGate } from '../../report/run.js';
 import type { CliIO, Command } from '../command.js';
-import { encodeHlog } from '../../metrics/hlog-encode.js';
+import { writeHlogOutput } from '../hlog-output.js';
 import { truncationNotes } from '../../report/health.js';
 import type { ParsedArgs } from '../flags.js';
 import { SLO_FLAG, sloReportGateFromArgs } from '../slo-flags.js';
@@ -58,7 +58,7 @@ export const command: Command = {
     ],
   },
   async run(args, io) {
-    if (args.string('type').trim() === 'hlog') return hlogReport(args, io);
+    if (args.string('type').trim() === 'hlog') return writeHlogOutput('report', args, io);
     if (args.has('hlog-interval')) throw new UsageError('report: -hlog-interval is for -type=hlog');
     const type = parseReportType(args.string('type'), args.string('buckets'));
     const everyNs = args.number('every');
@@ -106,20 +106,3 @@ export const command: Command = {
     }
   },
 };
-
-/** `report -type=hlog`: the inputs' results as an HdrHistogram interval log (what `encode -to=hlog` writes). */
-async function hlogReport(args: ParsedArgs, io: CliIO): Promise<number> {
-  const intervalNs = args.number('hlog-interval');
-  if (!(intervalNs >= 1e6)) throw new UsageError('report: -hlog-interval must be at least 1ms');
-  const output = await openOutput('report', args.string('output'), io);
-  let r;
-  try {
-    r = await encodeHlog(args.positionals, (t) => output.stream.write(t), { stdin: io.stdin, intervalNs });
-  } catch (err) {
-    await output.close().catch(() => {});
-    throw output.failure() ?? err;
-  }
-  await output.close();
-  for (const note of truncationNotes(r.sources)) io.stderr.write(`tailprobe: ${note}\n`);
-  return 0;
-}
