@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { TRACEPARENT_HEADER, traceparentOf, writeTraceSeq } from '../results/trace-id.js';
+import { CONNECTION_ABORTED, CONNECTION_RESET, ResultError, SERVER_CLOSED, SHORT_BODY, invalidResponse } from './error-text.js';
 
 /**
  * A lean HTTP/1.1 client connection for plain-http targets: the attack's hot path.
@@ -45,19 +46,11 @@ interface Encoded {
 /** undici's connector signature (HostPool's, which also hands out pre-opened sockets). */
 export type Connect = (opts: { hostname: string; host: string; protocol: string; port: string; servername?: string }, cb: (err: Error | null, socket: Socket | null) => void) => void;
 
-/** The errors undici would raise in the same situations, so results read the same (see error-text.ts). */
-export class Http1Error extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-    override readonly cause?: Error,
-  ) {
-    super(message);
-  }
-}
-
-const closedError = (cause?: Error) => new Http1Error('other side closed', 'UND_ERR_SOCKET', cause);
-const parseError = (what: string) => new Http1Error(what, 'HPE_INVALID_RESPONSE');
+/** A request's failure here carries the text its result records (see error-text.ts). */
+const closedError = () => new ResultError(SERVER_CLOSED);
+const resetError = (cause: Error) => new ResultError(CONNECTION_RESET, { cause });
+const parseError = (what: string) => new ResultError(invalidResponse(what));
+const destroyedError = () => new ResultError('the connection is closed');
 
 /** Longest response head we accept (undici's default maxHeaderSize is 16 KiB). */
 const MAX_HEAD = 16 * 1024;
@@ -84,12 +77,21 @@ const CHUNK_END = 4;
 const TRAILERS = 5;
 const BODY_UNTIL_CLOSE = 6;
 
-interface InFlight {
-  handler: LegacyHandler;
-  head: boolean;
-  /** The request asked the server to close after it (no keep-alive). */
-  close: boolean;
+// A written request's flags (Http1Connection.flags, beside its handler).
+const REQ_HEAD = 1;
+/** The request asked the server to close after it (no keep-alive). */
+const REQ_CLOSE = 2;
+
+/**
+ * The abort() a handler is given in onConnect, made once per handler (the attack recycles its
+ * handlers, so a request costs no closure): it aborts the request the handler has in flight on the
+ * connection that last wrote one for it (a handler carries one request at a time).
+ */
+interface Aborter {
+  conn: Http1Connection | null;
+  readonly abort: (err?: Error) => void;
 }
+const aborters = new WeakMap<LegacyHandler, Aborter>();
 
 export class Http1Connection {
   private socket: Socket | null = null;
@@ -97,8 +99,12 @@ export class Http1Connection {
   private destroyed = false;
   /** Requests waiting for the socket to connect. */
   private pending: { opts: Dispatcher.DispatchOptions; handler: LegacyHandler }[] = [];
-  /** Requests written and waiting for their responses, oldest first (an array with a head index). */
-  private queue: InFlight[] = [];
+  /**
+   * Requests written and waiting for their responses, oldest first (an array with a head index):
+   * their handlers, and beside them their REQ_ flags (no record per request).
+   */
+  private queue: LegacyHandler[] = [];
+  private flags: number[] = [];
   private qHead = 0;
   /** The response being read (queue[qHead]). */
   private state = HEAD;
@@ -116,7 +122,7 @@ export class Http1Connection {
   /** Queues a request; it is written at once when the connection is up. */
   dispatch(opts: Dispatcher.DispatchOptions, handler: LegacyHandler): boolean {
     if (this.destroyed) {
-      handler.onError?.(new Http1Error('the connection is closed', 'UND_ERR_DESTROYED'));
+      handler.onError?.(destroyedError());
       return false;
     }
     if (this.socket !== null && !this.connecting) this.write(opts, handler, this.socket);
@@ -130,7 +136,7 @@ export class Http1Connection {
   /** Closes the connection now; requests on it fail. */
   async destroy(): Promise<void> {
     this.destroyed = true;
-    this.failAll(new Http1Error('the connection is closed', 'UND_ERR_DESTROYED'));
+    this.failAll(destroyedError());
   }
 
   private dial(): void {
@@ -198,26 +204,36 @@ export class Http1Connection {
       enc.bytes.copy(bytes);
       writeTraceSeq(bytes, enc.traceAt, handler.seq ?? 0);
     }
-    const req: InFlight = { handler, head: opts.method === 'HEAD', close: opts.reset === true };
+    let aborter = aborters.get(handler);
+    if (aborter === undefined) aborter = Http1Connection.aborterOf(handler);
+    aborter.conn = this;
     try {
-      handler.onConnect?.((err?: Error) => this.abort(req, err));
+      handler.onConnect?.(aborter.abort);
     } catch (err) {
       // The handler gave up on the request before it went out (it timed out while queued).
       handler.onError?.(err as Error);
       return;
     }
-    this.queue.push(req);
+    this.queue.push(handler);
+    this.flags.push((opts.method === 'HEAD' ? REQ_HEAD : 0) | (opts.reset === true ? REQ_CLOSE : 0));
     socket.write(bytes);
   }
 
+  private static aborterOf(handler: LegacyHandler): Aborter {
+    const a: Aborter = { conn: null, abort: (err?: Error) => a.conn?.abort(handler, err) };
+    aborters.set(handler, a);
+    return a;
+  }
+
   /** undici's abort(): the request fails with `err`, and the connection goes with it (HTTP/1.1 cannot skip one response). */
-  private abort(req: InFlight, err?: Error): void {
-    const i = this.queue.indexOf(req, this.qHead);
-    if (i < 0) return; // already answered
+  private abort(handler: LegacyHandler, err?: Error): void {
+    const i = this.queue.indexOf(handler, this.qHead);
+    if (i < 0) return; // already answered (or carried by another connection now)
     this.queue.splice(i, 1);
-    req.handler.onError?.(err ?? new Http1Error('aborted', 'UND_ERR_ABORTED'));
-    // The others on this connection: undici fails them as "aborted" too.
-    this.reset(new Http1Error('aborted', 'UND_ERR_INFO'));
+    this.flags.splice(i, 1);
+    handler.onError?.(err ?? new ResultError('aborted'));
+    // The others on this connection fail with it (undici's "aborted").
+    this.reset(new ResultError(CONNECTION_ABORTED));
   }
 
   /** Drops the socket, failing the requests written on it; pending requests dial again. */
@@ -228,10 +244,11 @@ export class Http1Connection {
     const q = this.queue;
     const from = this.qHead;
     this.queue = [];
+    this.flags = [];
     this.qHead = 0;
     this.state = HEAD;
     this.carry = null;
-    for (let i = from; i < q.length; i++) q[i]!.handler.onError?.(err);
+    for (let i = from; i < q.length; i++) q[i]!.onError?.(err);
     if (this.pending.length > 0 && !this.connecting && !this.destroyed) this.dial();
   }
 
@@ -249,8 +266,8 @@ export class Http1Connection {
       this.complete();
     }
     if (this.qHead < this.queue.length) {
-      if (err === null && this.state === BODY_LENGTH) this.reset(new Http1Error('response body shorter than its Content-Length', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH'));
-      else this.reset(err !== null && (err as NodeJS.ErrnoException).code === 'ECONNRESET' ? closedError(err) : err ?? closedError());
+      if (err === null && this.state === BODY_LENGTH) this.reset(new ResultError(SHORT_BODY));
+      else this.reset(err !== null && (err as NodeJS.ErrnoException).code === 'ECONNRESET' ? resetError(err) : err ?? closedError());
     } else this.reset(closedError());
   }
 
@@ -373,8 +390,8 @@ export class Http1Connection {
     }
     const status = d0 * 100 + d1 * 10 + d2;
     let lineEnd = buf.indexOf(10, start);
-    const cur = this.queue[this.qHead]!;
-    const h = cur.handler;
+    const h = this.queue[this.qHead]!;
+    const flags = this.flags[this.qHead]!;
     const wantRaw = h.wantsHeaders === undefined || h.wantsHeaders(status);
     const statusText = wantRaw ? buf.toString('latin1', Math.min(start + 13, lineEnd), lineEnd > 0 && buf[lineEnd - 1] === 13 ? lineEnd - 1 : lineEnd) : '';
     const raw: Buffer[] = wantRaw ? [] : NO_HEADERS;
@@ -426,10 +443,10 @@ export class Http1Connection {
       }
       return true;
     }
-    this.keepAlive = !close && !cur.close;
+    this.keepAlive = !close && (flags & REQ_CLOSE) === 0;
     h.onHeaders?.(status, raw, noop, statusText);
     if (this.socket === null) return false; // the handler aborted
-    if (cur.head || status === 204 || status === 304) this.complete();
+    if ((flags & REQ_HEAD) !== 0 || status === 204 || status === 304) this.complete();
     else if (chunked) this.state = CHUNK_SIZE;
     else if (length >= 0) {
       if (length === 0) this.complete();
@@ -445,19 +462,20 @@ export class Http1Connection {
   }
 
   private data(chunk: Buffer): void {
-    if (chunk.length > 0) this.queue[this.qHead]!.handler.onData?.(chunk);
+    if (chunk.length > 0) this.queue[this.qHead]!.onData?.(chunk);
   }
 
   private complete(): void {
-    const cur = this.queue[this.qHead]!;
+    const h = this.queue[this.qHead]!;
     this.queue[this.qHead++] = undefined as never;
     if (this.qHead === this.queue.length) {
       this.queue.length = 0;
+      this.flags.length = 0;
       this.qHead = 0;
     }
     this.state = HEAD;
     const keep = this.keepAlive;
-    cur.handler.onComplete?.(null);
+    h.onComplete?.(null);
     if (!keep && this.socket !== null) {
       // The server will close (or we asked it to): requests written after this one cannot be answered.
       this.reset(closedError());

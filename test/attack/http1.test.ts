@@ -321,6 +321,56 @@ test('http1: errors read as the attack reports them', async () => {
   assert.match(errorText(got.error), new RegExp(`^connect ECONNREFUSED 127\\.0\\.0\\.1:${url.port}$`));
 });
 
+test('http1: a reset, an aborted neighbour and a closed connection each carry their result text', async () => {
+  // The server resets the connection (RST) instead of answering.
+  const reset = await scripted((_n, _head, socket) => {
+    socket.resetAndDestroy();
+    return null;
+  });
+  let conn = new Http1Connection(reset.url, tcpConnect);
+  try {
+    const got = await send(conn);
+    assert.equal(errorText(got.error), 'read ECONNRESET');
+  } finally {
+    await conn.destroy();
+    await reset.close();
+  }
+
+  // Two requests pipelined on one connection: aborting the first fails the second with it.
+  const silent = await scripted(() => null);
+  conn = new Http1Connection(silent.url, tcpConnect);
+  try {
+    const first = new Promise<Error>((resolve) => {
+      conn.dispatch({ method: 'GET', path: '/1' } as never, {
+        onConnect: (abort) => setTimeout(() => abort(new Error('timeout')), 30),
+        onComplete: () => resolve(new Error('completed?')),
+        onError: resolve,
+      });
+    });
+    const second = send(conn, { path: '/2' });
+    assert.equal(errorText(await first), 'timeout');
+    assert.equal(errorText((await second).error), 'connection aborted');
+    // An abort without an error of its own reads "aborted".
+    const bare = await new Promise<Error>((resolve) => {
+      conn.dispatch({ method: 'GET', path: '/3' } as never, {
+        onConnect: (abort) => setTimeout(() => abort(), 10),
+        onComplete: () => resolve(new Error('completed?')),
+        onError: resolve,
+      });
+    });
+    assert.equal(errorText(bare), 'aborted');
+    // Destroyed with a request in flight, and dispatched to after.
+    const inFlight = send(conn, { path: '/4' });
+    await new Promise((r) => setTimeout(r, 20));
+    await conn.destroy();
+    assert.equal(errorText((await inFlight).error), 'the connection is closed');
+    assert.equal(errorText((await send(conn)).error), 'the connection is closed');
+  } finally {
+    await conn.destroy();
+    await silent.close();
+  }
+});
+
 test('http1: abort fails the request and the connection; the next request dials again', async () => {
   const srv = await scripted((n) => (n === 0 ? null : { pieces: ['HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'] }));
   const conn = new Http1Connection(srv.url, tcpConnect);
