@@ -100,12 +100,14 @@ export class Http1Connection {
   /** Requests waiting for the socket to connect. */
   private pending: { opts: Dispatcher.DispatchOptions; handler: LegacyHandler }[] = [];
   /**
-   * Requests written and waiting for their responses, oldest first (an array with a head index):
-   * their handlers, and beside them their REQ_ flags (no record per request).
+   * Requests written and waiting for their responses, oldest first: their handlers in
+   * queue[qHead, qTail), and beside them their REQ_ flags. No record per request, and the arrays
+   * keep their slots when they empty (qHead = qTail = 0), so a request allocates nothing here.
    */
-  private queue: LegacyHandler[] = [];
+  private queue: (LegacyHandler | undefined)[] = [];
   private flags: number[] = [];
   private qHead = 0;
+  private qTail = 0;
   /** The response being read (queue[qHead]). */
   private state = HEAD;
   private remaining = 0;
@@ -214,9 +216,24 @@ export class Http1Connection {
       handler.onError?.(err as Error);
       return;
     }
-    this.queue.push(handler);
-    this.flags.push((opts.method === 'HEAD' ? REQ_HEAD : 0) | (opts.reset === true ? REQ_CLOSE : 0));
+    // A pipelined connection may never empty: reuse the answered slots before growing.
+    if (this.qTail === this.queue.length && this.qHead > 0 && this.qHead >= this.qTail >> 1) this.compact();
+    this.queue[this.qTail] = handler;
+    this.flags[this.qTail++] = (opts.method === 'HEAD' ? REQ_HEAD : 0) | (opts.reset === true ? REQ_CLOSE : 0);
     socket.write(bytes);
+  }
+
+  /** Moves the unanswered requests to the front of the queue. */
+  private compact(): void {
+    const q = this.queue;
+    const n = this.qTail - this.qHead;
+    for (let i = 0; i < n; i++) {
+      q[i] = q[this.qHead + i];
+      this.flags[i] = this.flags[this.qHead + i]!;
+    }
+    for (let i = n; i < this.qTail; i++) q[i] = undefined;
+    this.qHead = 0;
+    this.qTail = n;
   }
 
   private static aborterOf(handler: LegacyHandler): Aborter {
@@ -227,10 +244,15 @@ export class Http1Connection {
 
   /** undici's abort(): the request fails with `err`, and the connection goes with it (HTTP/1.1 cannot skip one response). */
   private abort(handler: LegacyHandler, err?: Error): void {
-    const i = this.queue.indexOf(handler, this.qHead);
-    if (i < 0) return; // already answered (or carried by another connection now)
-    this.queue.splice(i, 1);
-    this.flags.splice(i, 1);
+    const q = this.queue;
+    let i = this.qHead;
+    while (i < this.qTail && q[i] !== handler) i++;
+    if (i === this.qTail) return; // already answered (or carried by another connection now)
+    for (; i + 1 < this.qTail; i++) {
+      q[i] = q[i + 1];
+      this.flags[i] = this.flags[i + 1]!;
+    }
+    q[--this.qTail] = undefined;
     handler.onError?.(err ?? new ResultError('aborted'));
     // The others on this connection fail with it (undici's "aborted").
     this.reset(new ResultError(CONNECTION_ABORTED));
@@ -243,12 +265,13 @@ export class Http1Connection {
     s?.destroy();
     const q = this.queue;
     const from = this.qHead;
+    const to = this.qTail;
     this.queue = [];
     this.flags = [];
-    this.qHead = 0;
+    this.qHead = this.qTail = 0;
     this.state = HEAD;
     this.carry = null;
-    for (let i = from; i < q.length; i++) q[i]!.onError?.(err);
+    for (let i = from; i < to; i++) q[i]!.onError?.(err);
     if (this.pending.length > 0 && !this.connecting && !this.destroyed) this.dial();
   }
 
@@ -261,11 +284,11 @@ export class Http1Connection {
 
   /** The server closed the connection (or it failed). */
   private lost(err: Error | null): void {
-    if (this.state === BODY_UNTIL_CLOSE && err === null && this.qHead < this.queue.length) {
+    if (this.state === BODY_UNTIL_CLOSE && err === null && this.qHead < this.qTail) {
       // A response without a length ends when the connection does.
       this.complete();
     }
-    if (this.qHead < this.queue.length) {
+    if (this.qHead < this.qTail) {
       if (err === null && this.state === BODY_LENGTH) this.reset(new ResultError(SHORT_BODY));
       else this.reset(err !== null && (err as NodeJS.ErrnoException).code === 'ECONNRESET' ? resetError(err) : err ?? closedError());
     } else this.reset(closedError());
@@ -280,7 +303,7 @@ export class Http1Connection {
     let pos = 0;
     const len = buf.length;
     while (pos < len && this.socket !== null) {
-      if (this.qHead >= this.queue.length) {
+      if (this.qHead >= this.qTail) {
         this.reset(parseError('response without a request'));
         return;
       }
@@ -467,12 +490,8 @@ export class Http1Connection {
 
   private complete(): void {
     const h = this.queue[this.qHead]!;
-    this.queue[this.qHead++] = undefined as never;
-    if (this.qHead === this.queue.length) {
-      this.queue.length = 0;
-      this.flags.length = 0;
-      this.qHead = 0;
-    }
+    this.queue[this.qHead++] = undefined;
+    if (this.qHead === this.qTail) this.qHead = this.qTail = 0;
     this.state = HEAD;
     const keep = this.keepAlive;
     h.onComplete?.(null);

@@ -230,6 +230,31 @@ test('http1: pipelined responses in one read go to their requests in order', asy
   }
 });
 
+test('http1: a pipeline that never empties answers every request in order', async () => {
+  // Each answer is held until the next request has arrived, so the connection always has some in flight.
+  const srv = await scripted((n) => ({ pieces: [`HTTP/1.1 200 OK\r\nContent-Length: ${String(n).length}\r\n\r\n${n}`] }));
+  const conn = new Http1Connection(srv.url, tcpConnect);
+  const total = 200;
+  const bodies: string[] = [];
+  try {
+    let next = 0;
+    const sendNext = (): Promise<void> | undefined => {
+      if (next >= total) return undefined;
+      const p = `/${next++}`;
+      return send(conn, { path: p }).then((g) => {
+        bodies[Number(p.slice(1))] = g.error ? `error: ${g.error.message}` : g.body;
+        return sendNext();
+      });
+    };
+    await Promise.all([sendNext(), sendNext(), sendNext(), sendNext()]);
+    assert.deepEqual(bodies, Array.from({ length: total }, (_, i) => String(i)));
+    assert.equal(srv.connections, 1);
+  } finally {
+    await conn.destroy();
+    await srv.close();
+  }
+});
+
 test('http1: Connection: close, HTTP/1.0 and bodies ended by the close; the next request dials again', async () => {
   const answers = [
     { pieces: ['HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nc1'], close: true },
