@@ -85,7 +85,9 @@ const REQ_CLOSE = 2;
 /**
  * The abort() a handler is given in onConnect, made once per handler (the attack recycles its
  * handlers, so a request costs no closure): it aborts the request the handler has in flight on the
- * connection that last wrote one for it (a handler carries one request at a time).
+ * connection that last wrote one for it (a handler carries one request at a time). Called after
+ * its request was answered it does nothing, unless the handler has since sent another: the
+ * Runner drops a request's abort() when the request ends (Exchange.abortFn).
  */
 interface Aborter {
   conn: Http1Connection | null;
