@@ -12,12 +12,10 @@ import { shardInfo } from './shard-info.js';
 import { CpuMeter, LoopMonitor, type LoopStats } from './health.js';
 import { metricsFromWire } from '../metrics/wire.js';
 import { resolveOptions, type AttackOptions, type AttackProgress, type ResolvedOptions } from './options.js';
-import { Plan, type PlanOptions } from './plan.js';
+import type { PlanOptions } from './plan.js';
 import type { AttackRun, PluginOutcome } from './plugin.js';
-import { Runner } from './runner.js';
+import { prepareThread, type ThreadConfig } from './thread.js';
 import { defaultInFlightCap } from './limits.js';
-import { createMetronome } from './metronome.js';
-import { warmUp } from './warmup.js';
 import { VERSION } from './version.js';
 import type { WorkerSetup } from './worker-protocol.js';
 import { WorkerGroup } from './workers.js';
@@ -136,30 +134,17 @@ export async function attackWithFaults(
   let clock: Clock;
 
   if (o.workers === 1) {
-    const plan = new Plan(o.targets, planOptions(o, 0, 1));
-    const metronome = o.pacer ? createMetronome(o.pacer.spec, shareOf(o.shard).stride, o.durationNs) : null;
-    await Promise.all([plan.prewarm(), metronome?.ready, warmUp({ maxRequests: warmUpRequests }), estimate]);
+    const [thread] = await Promise.all([prepareThread(threadConfig(o, 0, 1, warmUpRequests)), estimate]);
     clock = startClock(o.startAtNs);
-    const runner = new Runner({
-      ...runnerOptions(o, 0, 1),
-      plan,
-      clock,
-      metronome,
-      emit: (r) => {
-        metrics.add(r);
-        deliver(r);
-      },
+    const { runner, finished: done } = thread.start(clock, (r) => {
+      metrics.add(r);
+      deliver(r);
     });
-    const loop = new LoopMonitor();
     stop = () => runner.stop();
     sentNow = () => runner.sent;
     inFlightNow = () => runner.inFlight;
-    close = () => {
-      metronome?.stop();
-      return plan.close();
-    };
-    runner.start();
-    finished = runner.finished.then((s) => ({ ...s, loops: [loop.stop()] }));
+    close = () => thread.close();
+    finished = done.then(({ loop, ...s }) => ({ ...s, loops: [loop] }));
   } else {
     const spec = o.pacer ? o.pacer.spec : null;
     if (spec === undefined) throw new UsageError('a custom pacer without a spec can only run with workers=1');
@@ -167,14 +152,11 @@ export async function attackWithFaults(
     const setups: WorkerSetup[] = [];
     for (let k = 0; k < o.workers; k++) {
       setups.push({
-        ...runnerOptions(o, k, o.workers),
+        ...threadConfig(o, k, o.workers, warmUpRequests),
         index: k,
-        targets: o.targets,
         pacer: spec,
-        plan: planOptions(o, k, o.workers),
         ship,
         flushMs: 100,
-        warmUpRequests,
         ...(faults.crashWorker?.index === k ? { crashAfterMs: faults.crashWorker.afterMs } : {}),
       });
     }
@@ -301,9 +283,13 @@ function startClock(startAtNs: bigint | null): Clock {
   return startAtNs === null ? Clock.startingIn(START_DELAY_MS) : Clock.startingAt(startAtNs);
 }
 
-function runnerOptions(o: ResolvedOptions, k: number, n: number) {
+/** Thread k's share of n of the attack: what it runs and how it prepares (see thread.ts). */
+function threadConfig(o: ResolvedOptions, k: number, n: number, warmUpRequests: number): ThreadConfig {
   const conns = share(o.connections, n, k);
   return {
+    targets: o.targets,
+    plan: planOptions(o, k, n),
+    warmUpRequests,
     ...shareOf(o.shard, k, n),
     pacer: o.pacer,
     durationNs: o.durationNs,

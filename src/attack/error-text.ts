@@ -23,6 +23,25 @@ export class AttackTimeout extends Error {
   }
 }
 
+/** The texts of a connection that failed under a request (tailprobe's HTTP/1.1 connection and undici's). */
+export const SERVER_CLOSED = 'EOF: the server closed the connection';
+export const CONNECTION_RESET = 'read ECONNRESET';
+export const SHORT_BODY = 'response body shorter than its Content-Length';
+/** Another request on the same (pipelined) connection timed out, and the connection went with it. */
+export const CONNECTION_ABORTED = 'connection aborted';
+/** Bytes that are not HTTP, or broken HTTP (a garbage response). */
+export const invalidResponse = (what: string): string => `invalid response: ${what}`;
+
+/**
+ * An error that carries the text its result records, in the words above: what tailprobe's own
+ * HTTP/1.1 connection (http1.ts) raises, so errorText() takes its message as it is.
+ */
+export class ResultError extends Error {
+  constructor(text: string, options?: { cause?: Error }) {
+    super(text, options);
+  }
+}
+
 const cache = new Map<string, string>();
 
 export function errorText(err: unknown): string {
@@ -30,20 +49,21 @@ export function errorText(err: unknown): string {
   const e = err as NodeJS.ErrnoException & { cause?: unknown };
   const code = typeof e?.code === 'string' ? e.code : '';
   let text: string;
-  if (code.startsWith('HPE_') || e?.name === 'HTTPParserError') {
-    // llhttp refused the bytes: not HTTP, or broken HTTP (a garbage response).
-    text = `invalid response: ${e.message || code}`;
+  // undici's errors, in the words of tailprobe's own connection (ResultError: e.message as it is).
+  if (err instanceof ResultError) {
+    text = err.message;
+  } else if (code.startsWith('HPE_') || e?.name === 'HTTPParserError') {
+    text = invalidResponse(e.message || code);
   } else if (code === 'UND_ERR_SOCKET') {
     // The server closed (or reset) the connection before the response was complete.
     const cause = e.cause as NodeJS.ErrnoException | undefined;
-    text = cause?.code === 'ECONNRESET' ? 'read ECONNRESET' : 'EOF: the server closed the connection';
+    text = cause?.code === 'ECONNRESET' ? CONNECTION_RESET : SERVER_CLOSED;
   } else if (code === 'UND_ERR_CONNECT_TIMEOUT') {
     text = 'connect timeout';
   } else if (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
-    text = 'response body shorter than its Content-Length';
+    text = SHORT_BODY;
   } else if (code === 'UND_ERR_INFO' && e.message === 'aborted') {
-    // Another request on the same (pipelined) connection timed out, and the connection went with it.
-    text = 'connection aborted';
+    text = CONNECTION_ABORTED;
   } else {
     text = e?.message || String(err);
   }

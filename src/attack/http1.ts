@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { TRACEPARENT_HEADER, traceparentOf, writeTraceSeq } from '../results/trace-id.js';
+import { CONNECTION_ABORTED, CONNECTION_RESET, ResultError, SERVER_CLOSED, SHORT_BODY, invalidResponse } from './error-text.js';
 
 /**
  * A lean HTTP/1.1 client connection for plain-http targets: the attack's hot path.
@@ -45,19 +46,11 @@ interface Encoded {
 /** undici's connector signature (HostPool's, which also hands out pre-opened sockets). */
 export type Connect = (opts: { hostname: string; host: string; protocol: string; port: string; servername?: string }, cb: (err: Error | null, socket: Socket | null) => void) => void;
 
-/** The errors undici would raise in the same situations, so results read the same (see error-text.ts). */
-export class Http1Error extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-    override readonly cause?: Error,
-  ) {
-    super(message);
-  }
-}
-
-const closedError = (cause?: Error) => new Http1Error('other side closed', 'UND_ERR_SOCKET', cause);
-const parseError = (what: string) => new Http1Error(what, 'HPE_INVALID_RESPONSE');
+/** A request's failure here carries the text its result records (see error-text.ts). */
+const closedError = () => new ResultError(SERVER_CLOSED);
+const resetError = (cause: Error) => new ResultError(CONNECTION_RESET, { cause });
+const parseError = (what: string) => new ResultError(invalidResponse(what));
+const destroyedError = () => new ResultError('the connection is closed');
 
 /** Longest response head we accept (undici's default maxHeaderSize is 16 KiB). */
 const MAX_HEAD = 16 * 1024;
@@ -84,12 +77,23 @@ const CHUNK_END = 4;
 const TRAILERS = 5;
 const BODY_UNTIL_CLOSE = 6;
 
-interface InFlight {
-  handler: LegacyHandler;
-  head: boolean;
-  /** The request asked the server to close after it (no keep-alive). */
-  close: boolean;
+// A written request's flags (Http1Connection.flags, beside its handler).
+const REQ_HEAD = 1;
+/** The request asked the server to close after it (no keep-alive). */
+const REQ_CLOSE = 2;
+
+/**
+ * The abort() a handler is given in onConnect, made once per handler (the attack recycles its
+ * handlers, so a request costs no closure): it aborts the request the handler has in flight on the
+ * connection that last wrote one for it (a handler carries one request at a time). Called after
+ * its request was answered it does nothing, unless the handler has since sent another: the
+ * Runner drops a request's abort() when the request ends (Exchange.abortFn).
+ */
+interface Aborter {
+  conn: Http1Connection | null;
+  readonly abort: (err?: Error) => void;
 }
+const aborters = new WeakMap<LegacyHandler, Aborter>();
 
 export class Http1Connection {
   private socket: Socket | null = null;
@@ -97,9 +101,15 @@ export class Http1Connection {
   private destroyed = false;
   /** Requests waiting for the socket to connect. */
   private pending: { opts: Dispatcher.DispatchOptions; handler: LegacyHandler }[] = [];
-  /** Requests written and waiting for their responses, oldest first (an array with a head index). */
-  private queue: InFlight[] = [];
+  /**
+   * Requests written and waiting for their responses, oldest first: their handlers in
+   * queue[qHead, qTail), and beside them their REQ_ flags. No record per request, and the arrays
+   * keep their slots when they empty (qHead = qTail = 0), so a request allocates nothing here.
+   */
+  private queue: (LegacyHandler | undefined)[] = [];
+  private flags: number[] = [];
   private qHead = 0;
+  private qTail = 0;
   /** The response being read (queue[qHead]). */
   private state = HEAD;
   private remaining = 0;
@@ -116,7 +126,7 @@ export class Http1Connection {
   /** Queues a request; it is written at once when the connection is up. */
   dispatch(opts: Dispatcher.DispatchOptions, handler: LegacyHandler): boolean {
     if (this.destroyed) {
-      handler.onError?.(new Http1Error('the connection is closed', 'UND_ERR_DESTROYED'));
+      handler.onError?.(destroyedError());
       return false;
     }
     if (this.socket !== null && !this.connecting) this.write(opts, handler, this.socket);
@@ -130,7 +140,7 @@ export class Http1Connection {
   /** Closes the connection now; requests on it fail. */
   async destroy(): Promise<void> {
     this.destroyed = true;
-    this.failAll(new Http1Error('the connection is closed', 'UND_ERR_DESTROYED'));
+    this.failAll(destroyedError());
   }
 
   private dial(): void {
@@ -198,26 +208,56 @@ export class Http1Connection {
       enc.bytes.copy(bytes);
       writeTraceSeq(bytes, enc.traceAt, handler.seq ?? 0);
     }
-    const req: InFlight = { handler, head: opts.method === 'HEAD', close: opts.reset === true };
+    let aborter = aborters.get(handler);
+    if (aborter === undefined) aborter = Http1Connection.aborterOf(handler);
+    aborter.conn = this;
     try {
-      handler.onConnect?.((err?: Error) => this.abort(req, err));
+      handler.onConnect?.(aborter.abort);
     } catch (err) {
       // The handler gave up on the request before it went out (it timed out while queued).
       handler.onError?.(err as Error);
       return;
     }
-    this.queue.push(req);
+    // A pipelined connection may never empty: reuse the answered slots before growing.
+    if (this.qTail === this.queue.length && this.qHead > 0 && this.qHead >= this.qTail >> 1) this.compact();
+    this.queue[this.qTail] = handler;
+    this.flags[this.qTail++] = (opts.method === 'HEAD' ? REQ_HEAD : 0) | (opts.reset === true ? REQ_CLOSE : 0);
     socket.write(bytes);
   }
 
+  /** Moves the unanswered requests to the front of the queue. */
+  private compact(): void {
+    const q = this.queue;
+    const n = this.qTail - this.qHead;
+    for (let i = 0; i < n; i++) {
+      q[i] = q[this.qHead + i];
+      this.flags[i] = this.flags[this.qHead + i]!;
+    }
+    for (let i = n; i < this.qTail; i++) q[i] = undefined;
+    this.qHead = 0;
+    this.qTail = n;
+  }
+
+  private static aborterOf(handler: LegacyHandler): Aborter {
+    const a: Aborter = { conn: null, abort: (err?: Error) => a.conn?.abort(handler, err) };
+    aborters.set(handler, a);
+    return a;
+  }
+
   /** undici's abort(): the request fails with `err`, and the connection goes with it (HTTP/1.1 cannot skip one response). */
-  private abort(req: InFlight, err?: Error): void {
-    const i = this.queue.indexOf(req, this.qHead);
-    if (i < 0) return; // already answered
-    this.queue.splice(i, 1);
-    req.handler.onError?.(err ?? new Http1Error('aborted', 'UND_ERR_ABORTED'));
-    // The others on this connection: undici fails them as "aborted" too.
-    this.reset(new Http1Error('aborted', 'UND_ERR_INFO'));
+  private abort(handler: LegacyHandler, err?: Error): void {
+    const q = this.queue;
+    let i = this.qHead;
+    while (i < this.qTail && q[i] !== handler) i++;
+    if (i === this.qTail) return; // already answered (or carried by another connection now)
+    for (; i + 1 < this.qTail; i++) {
+      q[i] = q[i + 1];
+      this.flags[i] = this.flags[i + 1]!;
+    }
+    q[--this.qTail] = undefined;
+    handler.onError?.(err ?? new ResultError('aborted'));
+    // The others on this connection fail with it (undici's "aborted").
+    this.reset(new ResultError(CONNECTION_ABORTED));
   }
 
   /** Drops the socket, failing the requests written on it; pending requests dial again. */
@@ -227,11 +267,13 @@ export class Http1Connection {
     s?.destroy();
     const q = this.queue;
     const from = this.qHead;
+    const to = this.qTail;
     this.queue = [];
-    this.qHead = 0;
+    this.flags = [];
+    this.qHead = this.qTail = 0;
     this.state = HEAD;
     this.carry = null;
-    for (let i = from; i < q.length; i++) q[i]!.handler.onError?.(err);
+    for (let i = from; i < to; i++) q[i]!.onError?.(err);
     if (this.pending.length > 0 && !this.connecting && !this.destroyed) this.dial();
   }
 
@@ -244,13 +286,13 @@ export class Http1Connection {
 
   /** The server closed the connection (or it failed). */
   private lost(err: Error | null): void {
-    if (this.state === BODY_UNTIL_CLOSE && err === null && this.qHead < this.queue.length) {
+    if (this.state === BODY_UNTIL_CLOSE && err === null && this.qHead < this.qTail) {
       // A response without a length ends when the connection does.
       this.complete();
     }
-    if (this.qHead < this.queue.length) {
-      if (err === null && this.state === BODY_LENGTH) this.reset(new Http1Error('response body shorter than its Content-Length', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH'));
-      else this.reset(err !== null && (err as NodeJS.ErrnoException).code === 'ECONNRESET' ? closedError(err) : err ?? closedError());
+    if (this.qHead < this.qTail) {
+      if (err === null && this.state === BODY_LENGTH) this.reset(new ResultError(SHORT_BODY));
+      else this.reset(err !== null && (err as NodeJS.ErrnoException).code === 'ECONNRESET' ? resetError(err) : err ?? closedError());
     } else this.reset(closedError());
   }
 
@@ -263,7 +305,7 @@ export class Http1Connection {
     let pos = 0;
     const len = buf.length;
     while (pos < len && this.socket !== null) {
-      if (this.qHead >= this.queue.length) {
+      if (this.qHead >= this.qTail) {
         this.reset(parseError('response without a request'));
         return;
       }
@@ -373,8 +415,8 @@ export class Http1Connection {
     }
     const status = d0 * 100 + d1 * 10 + d2;
     let lineEnd = buf.indexOf(10, start);
-    const cur = this.queue[this.qHead]!;
-    const h = cur.handler;
+    const h = this.queue[this.qHead]!;
+    const flags = this.flags[this.qHead]!;
     const wantRaw = h.wantsHeaders === undefined || h.wantsHeaders(status);
     const statusText = wantRaw ? buf.toString('latin1', Math.min(start + 13, lineEnd), lineEnd > 0 && buf[lineEnd - 1] === 13 ? lineEnd - 1 : lineEnd) : '';
     const raw: Buffer[] = wantRaw ? [] : NO_HEADERS;
@@ -426,10 +468,10 @@ export class Http1Connection {
       }
       return true;
     }
-    this.keepAlive = !close && !cur.close;
+    this.keepAlive = !close && (flags & REQ_CLOSE) === 0;
     h.onHeaders?.(status, raw, noop, statusText);
     if (this.socket === null) return false; // the handler aborted
-    if (cur.head || status === 204 || status === 304) this.complete();
+    if ((flags & REQ_HEAD) !== 0 || status === 204 || status === 304) this.complete();
     else if (chunked) this.state = CHUNK_SIZE;
     else if (length >= 0) {
       if (length === 0) this.complete();
@@ -445,19 +487,16 @@ export class Http1Connection {
   }
 
   private data(chunk: Buffer): void {
-    if (chunk.length > 0) this.queue[this.qHead]!.handler.onData?.(chunk);
+    if (chunk.length > 0) this.queue[this.qHead]!.onData?.(chunk);
   }
 
   private complete(): void {
-    const cur = this.queue[this.qHead]!;
-    this.queue[this.qHead++] = undefined as never;
-    if (this.qHead === this.queue.length) {
-      this.queue.length = 0;
-      this.qHead = 0;
-    }
+    const h = this.queue[this.qHead]!;
+    this.queue[this.qHead++] = undefined;
+    if (this.qHead === this.qTail) this.qHead = this.qTail = 0;
     this.state = HEAD;
     const keep = this.keepAlive;
-    cur.handler.onComplete?.(null);
+    h.onComplete?.(null);
     if (!keep && this.socket !== null) {
       // The server will close (or we asked it to): requests written after this one cannot be answered.
       this.reset(closedError());

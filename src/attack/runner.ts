@@ -129,7 +129,7 @@ class Exchange {
     this.code = statusCode;
     const r = this.runner;
     if (r.keepHeaders) this.headers = parseRawHeaders(raw);
-    if (statusCode >= 300 && statusCode < 400 && statusCode !== 304 && r.redirects >= 0) {
+    if (r.follows(statusCode)) {
       for (let i = 0; i < raw.length; i += 2) {
         if (raw[i]!.length === 8 && raw[i]!.toString('latin1').toLowerCase() === 'location') {
           this.location = raw[i + 1]!.toString('latin1');
@@ -143,7 +143,7 @@ class Exchange {
   /** Raw headers are built only when this response needs them (kept, or a redirect to follow). */
   wantsHeaders(statusCode: number): boolean {
     const r = this.runner;
-    return r.keepHeaders || (statusCode >= 300 && statusCode < 400 && r.redirects >= 0);
+    return r.keepHeaders || r.follows(statusCode);
   }
 
   onData(chunk: Buffer): boolean {
@@ -173,7 +173,6 @@ class Exchange {
 
 const TIMEOUT_ERR = new AttackTimeout();
 const DROPPED = new DroppedAfterTimeout();
-const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
 
 export class Runner {
   readonly clock: Clock;
@@ -407,7 +406,8 @@ export class Runner {
   done(ex: Exchange, err: Error | null): void {
     if (ex.conn !== null) ex.conn.pool.finished(ex);
     if (ex.orphan) return this.release(ex);
-    if (err === null && ex.location !== null && REDIRECT_CODES.has(ex.code) && this.follow(ex)) return;
+    // A Location is kept only from a response follows() chose (onHeaders).
+    if (err === null && ex.location !== null && this.follow(ex)) return;
     const end = this.clock.nowNs();
     let text = '';
     if (err !== null) text = ex.timedOut ? TIMEOUT : errorText(err);
@@ -461,6 +461,15 @@ export class Runner {
     ex.redirectCount = 0;
     ex.redirectError = '';
     if (this.free.length < 65536) this.free.push(ex);
+  }
+
+  /**
+   * The one redirect decision: whether a response with this status is a redirect this run follows
+   * (as Go's http.Client: 301, 302, 303, 307, 308; none with -redirects=-1). Its Location is read,
+   * its raw headers are built, and it is followed only then.
+   */
+  follows(code: number): boolean {
+    return this.redirects >= 0 && (code === 301 || code === 302 || code === 303 || code === 307 || code === 308);
   }
 
   /** Follows a redirect as Go's http.Client does (vegeta's -redirects); false = record this response. */

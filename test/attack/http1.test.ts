@@ -230,6 +230,31 @@ test('http1: pipelined responses in one read go to their requests in order', asy
   }
 });
 
+test('http1: a pipeline that never empties answers every request in order', async () => {
+  // Each answer is held until the next request has arrived, so the connection always has some in flight.
+  const srv = await scripted((n) => ({ pieces: [`HTTP/1.1 200 OK\r\nContent-Length: ${String(n).length}\r\n\r\n${n}`] }));
+  const conn = new Http1Connection(srv.url, tcpConnect);
+  const total = 200;
+  const bodies: string[] = [];
+  try {
+    let next = 0;
+    const sendNext = (): Promise<void> | undefined => {
+      if (next >= total) return undefined;
+      const p = `/${next++}`;
+      return send(conn, { path: p }).then((g) => {
+        bodies[Number(p.slice(1))] = g.error ? `error: ${g.error.message}` : g.body;
+        return sendNext();
+      });
+    };
+    await Promise.all([sendNext(), sendNext(), sendNext(), sendNext()]);
+    assert.deepEqual(bodies, Array.from({ length: total }, (_, i) => String(i)));
+    assert.equal(srv.connections, 1);
+  } finally {
+    await conn.destroy();
+    await srv.close();
+  }
+});
+
 test('http1: Connection: close, HTTP/1.0 and bodies ended by the close; the next request dials again', async () => {
   const answers = [
     { pieces: ['HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nc1'], close: true },
@@ -319,6 +344,56 @@ test('http1: errors read as the attack reports them', async () => {
   const conn = new Http1Connection(url, tcpConnect);
   const got = await send(conn);
   assert.match(errorText(got.error), new RegExp(`^connect ECONNREFUSED 127\\.0\\.0\\.1:${url.port}$`));
+});
+
+test('http1: a reset, an aborted neighbour and a closed connection each carry their result text', async () => {
+  // The server resets the connection (RST) instead of answering.
+  const reset = await scripted((_n, _head, socket) => {
+    socket.resetAndDestroy();
+    return null;
+  });
+  let conn = new Http1Connection(reset.url, tcpConnect);
+  try {
+    const got = await send(conn);
+    assert.equal(errorText(got.error), 'read ECONNRESET');
+  } finally {
+    await conn.destroy();
+    await reset.close();
+  }
+
+  // Two requests pipelined on one connection: aborting the first fails the second with it.
+  const silent = await scripted(() => null);
+  conn = new Http1Connection(silent.url, tcpConnect);
+  try {
+    const first = new Promise<Error>((resolve) => {
+      conn.dispatch({ method: 'GET', path: '/1' } as never, {
+        onConnect: (abort) => setTimeout(() => abort(new Error('timeout')), 30),
+        onComplete: () => resolve(new Error('completed?')),
+        onError: resolve,
+      });
+    });
+    const second = send(conn, { path: '/2' });
+    assert.equal(errorText(await first), 'timeout');
+    assert.equal(errorText((await second).error), 'connection aborted');
+    // An abort without an error of its own reads "aborted".
+    const bare = await new Promise<Error>((resolve) => {
+      conn.dispatch({ method: 'GET', path: '/3' } as never, {
+        onConnect: (abort) => setTimeout(() => abort(), 10),
+        onComplete: () => resolve(new Error('completed?')),
+        onError: resolve,
+      });
+    });
+    assert.equal(errorText(bare), 'aborted');
+    // Destroyed with a request in flight, and dispatched to after.
+    const inFlight = send(conn, { path: '/4' });
+    await new Promise((r) => setTimeout(r, 20));
+    await conn.destroy();
+    assert.equal(errorText((await inFlight).error), 'the connection is closed');
+    assert.equal(errorText((await send(conn)).error), 'the connection is closed');
+  } finally {
+    await conn.destroy();
+    await silent.close();
+  }
 });
 
 test('http1: abort fails the request and the connection; the next request dials again', async () => {
