@@ -21,6 +21,7 @@ import {
 import { runGoDemo } from './go-demo.js';
 import { DemoInterrupted, Investigation, type RunStyle, type Stage, type StageResult } from './investigation.js';
 import { lookupTargets } from './load.js';
+import { EXPECTED_KINDS, explainClaim, explainMatches } from './explain-step.js';
 import { startLookup, type LookupProcess } from './service.js';
 import { summaryCulprit, type DemoSummary, type DemoSweep, type DemoSweepService } from './summary.js';
 
@@ -279,6 +280,11 @@ function finish(inv: Investigation): void {
     add(`fixed p99 >= ${FIX_FACTOR}x lower than broken`, f, FIX_FACTOR, f >= FIX_FACTOR);
   }
   for (const v of summary.verdicts) add(`compare: ${v.before} -> ${v.after} p99 improved significantly`, v.deltaPct ?? 0, 0, v.verdict === 'improved');
+  for (const r of [broken, pool, fixed]) {
+    if (!r?.explained.explanation) continue;
+    const stage = r.stage.name as 'broken' | 'pool' | 'fixed';
+    add(explainClaim(stage), r.explained.kinds.filter((k) => k !== 'generator').length, EXPECTED_KINDS[stage].length, explainMatches(stage, r.explained));
+  }
   if (!inv.sayChecks()) return;
   const disturbed = inv.results.filter((r) => r.events.machineStalls > 0 || r.generator.bottleneck);
   if (disturbed.length) {

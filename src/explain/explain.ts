@@ -53,6 +53,8 @@ export interface CauseRow {
   /** Slow requests whose largest excess part this is. */
   requests: number;
   shareOfRequests: number;
+  /** Share of the slow requests in which this part is above its typical amount at all. */
+  shareTouched: number;
   /** ns of excess over the typical request, summed over the slow requests. */
   excessNs: number;
   shareOfExcess: number;
@@ -113,8 +115,14 @@ export interface Explanation {
   warnings: string[];
 }
 
-/** A cause is named in the verdict when it holds this share of the slow requests' excess. */
+/**
+ * A cause is named in the verdict when it holds this share of the slow requests' excess; or when it
+ * is a smaller part of most of them (a GC pause that every slow request also sat through is a cause
+ * of the tail even when a lock holds more of each request's time).
+ */
 export const VERDICT_SHARE = 0.2;
+export const CONTRIBUTING_SHARE = 0.05;
+export const CONTRIBUTING_TOUCHED = 0.5;
 
 /** The results of one attack, compactly: what explain needs of each. */
 export class ClientRequests {
@@ -292,8 +300,8 @@ export function explain(client: ClientRequests, info: RunInfo, capture: AgentCap
   // The slow requests.
   const slowIdx: number[] = [];
   for (let i = 0; i < client.n; i++) if (isSlow(i)) slowIdx.push(i);
-  const rows = new Map<string, { requests: number; excess: number; total: number }>();
-  const row = (k: string) => rows.get(k) ?? rows.set(k, { requests: 0, excess: 0, total: 0 }).get(k)!;
+  const rows = new Map<string, { requests: number; excess: number; total: number; touched: number }>();
+  const row = (k: string) => rows.get(k) ?? rows.set(k, { requests: 0, excess: 0, total: 0, touched: 0 }).get(k)!;
   const slowParts: Array<{ i: number; parts: Breakdown; cause: string }> = [];
   const sites = new Map<string, LockSiteRow>();
   let matched = 0;
@@ -306,6 +314,7 @@ export function explain(client: ClientRequests, info: RunInfo, capture: AgentCap
       const r = row(k);
       r.excess += ex;
       r.total += v;
+      if (ex > 0) r.touched++;
       if (ex > best) {
         best = ex;
         cause = k;
@@ -333,6 +342,7 @@ export function explain(client: ClientRequests, info: RunInfo, capture: AgentCap
       named: isNamedCause(key),
       requests: r.requests,
       shareOfRequests: nSlow ? r.requests / nSlow : 0,
+      shareTouched: nSlow ? r.touched / nSlow : 0,
       excessNs: Math.round(r.excess),
       shareOfExcess: totalExcess > 0 ? r.excess / totalExcess : 0,
       meanNs: nSlow ? Math.round(r.total / nSlow) : 0,
@@ -356,7 +366,9 @@ export function explain(client: ClientRequests, info: RunInfo, capture: AgentCap
   const cpu = capture?.cpu ? cpuDuringSlow(capture, slowIdx.map((i) => bySeq.get(client.seq[i]!)).filter((r): r is ServerRequest => r !== undefined), opts.topFunctions ?? 10) : null;
   if (capture && !capture.cpu) limits.push('no CPU samples with times in the capture (they are taken during the load: attack -explain or the demo): no top functions');
 
-  const verdictCauses = causes.filter((c) => c.named && c.shareOfExcess >= VERDICT_SHARE);
+  const verdictCauses = causes.filter(
+    (c) => c.named && (c.shareOfExcess >= VERDICT_SHARE || (c.shareOfExcess >= CONTRIBUTING_SHARE && c.shareTouched >= CONTRIBUTING_TOUCHED)),
+  );
   return {
     attackId,
     results: client.n,
@@ -380,12 +392,16 @@ const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
 function verdictText(named: CauseRow[], all: CauseRow[], nSlow: number): string {
   if (nSlow === 0) return 'No request is above the threshold.';
   if (named.length > 0) {
-    const parts = named.map((c) => `${c.label} (the cause of ${pct(c.shareOfRequests)} of the slow requests, ${pct(c.shareOfExcess)} of their excess latency)`);
+    const parts = named.map((c) =>
+      c.shareOfExcess >= VERDICT_SHARE
+        ? `${c.label} (the cause of ${pct(c.shareOfRequests)} of the slow requests, ${pct(c.shareOfExcess)} of their excess latency)`
+        : `${c.label} (a part of ${pct(c.shareTouched)} of the slow requests, ${pct(c.shareOfExcess)} of their excess latency)`,
+    );
     return `The tail is ${parts.length === 1 ? parts[0] : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`}.`;
   }
   const top = all[0];
   return top
-    ? `No mechanism dominates the tail: the largest part of the excess is ${top.label} (${pct(top.shareOfExcess)}), with no GC pause, stall, lock or generator lag above ${pct(VERDICT_SHARE)}.`
+    ? `No mechanism dominates the tail: the largest part of the excess is ${top.label} (${pct(top.shareOfExcess)}), with no GC pause, stall, lock or generator lag above ${pct(VERDICT_SHARE)} (nor above ${pct(CONTRIBUTING_SHARE)} and in most slow requests).`
     : 'No mechanism dominates the tail.';
 }
 

@@ -95,6 +95,8 @@ async function quickDemo(): Promise<QuickRun> {
   assert.match(stdout, /CPU profile: the garbage collector took \d+\.\d% of the CPU samples/);
   assert.match(stdout, /top allocating function is renderFresh \(/);
   assert.match(stdout, /Block profile: \d+ waits for a lock/);
+  assert.equal([...stdout.matchAll(/Explain the tail: which slow request was slowed by what/g)].length, 3);
+  for (const n of ['1-broken', '2-pool', '3-fixed']) assert.ok(existsSync(join(out, `${n}.capture.json`)) && existsSync(join(out, `${n}.explain.txt`)), n);
   // Checked: the folder (tens of MB of results and profiles) is not kept. A failing run keeps it.
   rmSync(dirname(out), { recursive: true, force: true });
   return { out, stdout, summary };
@@ -110,6 +112,10 @@ function shapeFailures(s: DemoSummary): string[] {
   if (!(pool.gcFraction !== null && broken.gcFraction !== null && pool.gcFraction < broken.gcFraction)) {
     out.push(`GC share did not drop with the pool (${broken.gcFraction} -> ${pool.gcFraction})`);
   }
+  // explain, request by request: broken = GC and the lock, pool = the lock alone, fixed = nothing of the service's.
+  const explained = s.checks.filter((c) => c.claim.startsWith('explain: '));
+  if (explained.length !== 3) out.push(`explain checked ${explained.length} runs, not 3`);
+  for (const c of explained) if (!c.pass) out.push(`${c.claim}: not so (${c.measured} causes named)`);
   return out;
 }
 
