@@ -1,9 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RuntimeError } from '../errors.js';
-import { parseReadyLine, type AllocMode, type LockMode, type LookupProcess } from './service.js';
+import { superviseService, type AllocMode, type LockMode, type LookupProcess } from './service.js';
 
 /**
  * The Go lookup service (examples/lookup-go) as a child of the demo: built from source with the
@@ -45,8 +45,6 @@ export function buildGoLookup(dir: string): { binary: string; goVersion: string 
   return { binary, goVersion: (v.stdout ?? '').trim().split(' ')[2] ?? 'go' };
 }
 
-const live = new Set<ChildProcess>();
-let hooked = false;
 
 /** Starts the built service; resolves with it once it printed its ready line. */
 export async function startGoLookup(
@@ -54,65 +52,13 @@ export async function startGoLookup(
   config: { alloc: AllocMode; lock: LockMode; entries?: number; port?: number },
   opts: { signal?: AbortSignal; timeoutMs?: number } = {},
 ): Promise<LookupProcess> {
-  if (!hooked) {
-    hooked = true;
-    process.once('exit', () => {
-      for (const c of live) c.kill('SIGKILL');
-    });
-  }
   const args = [`-addr=127.0.0.1:${config.port ?? 0}`, `-fix=${goFix(config.alloc, config.lock)}`, '-watch-stdin'];
   if (config.entries !== undefined) args.push(`-entries=${config.entries}`);
   // GOGC and friends from our environment would change the service behind the demo's back.
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^(GOGC|GOMEMLIMIT|GODEBUG|GOMAXPROCS)$/.test(k)) env[k] = v;
   const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
-  live.add(child);
-  let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
-  child.stdin!.on('error', () => {});
-  const exited = new Promise<void>((resolve) => child.once('exit', () => (live.delete(child), resolve())));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return exited;
-    child.kill('SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-    await exited;
-    clearTimeout(t);
-  };
-  const ready = await new Promise<Record<string, string>>((resolve, reject) => {
-    let out = '';
-    const fail = (why: string) => {
-      cleanup();
-      void stop();
-      const detail = stderr.trim().split('\n').slice(-3).join(' | ');
-      reject(new RuntimeError(`demo: Go lookup service (-fix=${goFix(config.alloc, config.lock)}) ${why}${detail ? `: ${detail}` : ''}`));
-    };
-    const onData = (d: Buffer) => {
-      out += d.toString('utf8');
-      for (const line of out.split('\n')) {
-        const r = parseReadyLine(line);
-        if (r) {
-          cleanup();
-          resolve(r);
-          return;
-        }
-      }
-    };
-    const onExit = (code: number | null, sig: string | null) => fail(`exited before it was ready (${sig ?? `code ${code}`})`);
-    const onAbort = () => fail('start interrupted');
-    const timer = setTimeout(() => fail(`not ready after ${Math.round((opts.timeoutMs ?? 120_000) / 1000)}s`), opts.timeoutMs ?? 120_000);
-    const cleanup = () => {
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      child.off('exit', onExit);
-      opts.signal?.removeEventListener('abort', onAbort);
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', onExit);
-    if (opts.signal?.aborted) onAbort();
-    else opts.signal?.addEventListener('abort', onAbort, { once: true });
-  });
-  child.stdout!.resume();
+  const { ready, stop } = await superviseService(child, `Go lookup service (-fix=${goFix(config.alloc, config.lock)})`, opts);
   return {
     config: { alloc: config.alloc, lock: config.lock, entries: config.entries, port: config.port },
     url: ready.url!,

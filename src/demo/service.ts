@@ -63,36 +63,18 @@ function installExitHook(): void {
   process.once('exit', killAllServices);
 }
 
-/** The ready line the service prints: `lookup ready url=... pprof=... entries=... heapMB=... buildMs=...`. */
-export function parseReadyLine(line: string): Record<string, string> | null {
-  const m = /^lookup ready (.*)$/.exec(line.trim());
-  if (!m) return null;
-  const out: Record<string, string> = {};
-  for (const kv of m[1]!.split(/\s+/)) {
-    const i = kv.indexOf('=');
-    if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  return out;
-}
-
-export interface StartOptions {
-  /** Give up if the service is not listening after this long (the table build is the slow part). */
-  timeoutMs?: number;
-  signal?: AbortSignal;
-  /** Path of the server script (tests may point elsewhere). */
-  script?: string;
-}
-
-export async function startLookup(config: LookupConfig, opts: StartOptions = {}): Promise<LookupProcess> {
-  const script = opts.script ?? LOOKUP_SERVER_JS;
-  if (!existsSync(script)) throw new RuntimeError(`demo: the lookup service is not built (${script} is missing; run npm run build)`);
+/**
+ * Watches a service child the demo started (Node's lookup service or Go's): kept in the set every
+ * exit path kills, its stderr tail kept for the error, resolved with the fields of its ready line
+ * (`lookup ready url=... pprof=...`), or rejected with one line when it exits, times out or the
+ * start is interrupted. `stop()` ends it (SIGTERM, then SIGKILL after 3 s).
+ */
+export async function superviseService(
+  child: ChildProcess,
+  what: string,
+  opts: StartOptions = {},
+): Promise<{ ready: Record<string, string>; stop: () => Promise<void> }> {
   installExitHook();
-  const args = [script, '--host=127.0.0.1', `--port=${config.port ?? 0}`, '--pprof=0', `--alloc=${config.alloc}`, `--lock=${config.lock}`, '--watch-stdin'];
-  if (config.entries !== undefined) args.push(`--entries=${config.entries}`);
-  // The service's own environment must not switch it to something else behind our back.
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('LOOKUP_') && k !== 'TAILPROBE_AGENT' && k !== 'NODE_OPTIONS') env[k] = v;
-  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
   live.add(child);
   let stderr = '';
   child.stderr!.setEncoding('utf8');
@@ -122,7 +104,7 @@ export async function startLookup(config: LookupConfig, opts: StartOptions = {})
       cleanup();
       void stop();
       const detail = stderr.trim().split('\n').slice(-3).join(' | ');
-      reject(new RuntimeError(`demo: lookup service (${config.alloc}, ${config.lock}) ${why}${detail ? `: ${detail}` : ''}`));
+      reject(new RuntimeError(`demo: ${what} ${why}${detail ? `: ${detail}` : ''}`));
     };
     const onData = (d: Buffer) => {
       out += d.toString('utf8');
@@ -151,6 +133,39 @@ export async function startLookup(config: LookupConfig, opts: StartOptions = {})
   });
   // Keep draining stdout so the child never blocks on a full pipe.
   child.stdout!.resume();
+  return { ready, stop };
+}
+
+/** The ready line the service prints: `lookup ready url=... pprof=... entries=... heapMB=... buildMs=...`. */
+export function parseReadyLine(line: string): Record<string, string> | null {
+  const m = /^lookup ready (.*)$/.exec(line.trim());
+  if (!m) return null;
+  const out: Record<string, string> = {};
+  for (const kv of m[1]!.split(/\s+/)) {
+    const i = kv.indexOf('=');
+    if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}
+
+export interface StartOptions {
+  /** Give up if the service is not listening after this long (the table build is the slow part). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Path of the server script (tests may point elsewhere). */
+  script?: string;
+}
+
+export async function startLookup(config: LookupConfig, opts: StartOptions = {}): Promise<LookupProcess> {
+  const script = opts.script ?? LOOKUP_SERVER_JS;
+  if (!existsSync(script)) throw new RuntimeError(`demo: the lookup service is not built (${script} is missing; run npm run build)`);
+  const args = [script, '--host=127.0.0.1', `--port=${config.port ?? 0}`, '--pprof=0', `--alloc=${config.alloc}`, `--lock=${config.lock}`, '--watch-stdin'];
+  if (config.entries !== undefined) args.push(`--entries=${config.entries}`);
+  // The service's own environment must not switch it to something else behind our back.
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('LOOKUP_') && k !== 'TAILPROBE_AGENT' && k !== 'NODE_OPTIONS') env[k] = v;
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+  const { ready, stop } = await superviseService(child, `lookup service (${config.alloc}, ${config.lock})`, opts);
   if (!ready.url || !ready.pprof || ready.pprof === 'off') {
     await stop();
     throw new RuntimeError('demo: lookup service started without its agent');
