@@ -1,9 +1,10 @@
 import { runAutocannon } from '../lib/autocannon.js';
-import { byRep, figureSpread, measure, ratioSpread, rotated, type Ctx, type RunRecord } from '../lib/context.js';
+import { byRep, figureSpread, loadAround, measure, ratioSpread, rotated, type Ctx, type RunRecord } from '../lib/context.js';
 import { formatNs, formatPercentDelta, formatSpread, pairedRatios, spread } from '../lib/stats.js';
 import { barOnMedian, type BarCheck, type SuiteResult } from '../lib/suite.js';
 import { markdownTable } from '../lib/table.js';
 import { runTailprobe } from '../lib/tailprobe.js';
+import { runVegeta } from '../lib/vegeta.js';
 import { calibratedConnections, pacedPlan, runWrk } from '../lib/wrk.js';
 
 /**
@@ -39,31 +40,30 @@ export async function fidelitySuite(ctx: Ctx): Promise<SuiteResult> {
     return plan ?? pacedPlan(rate);
   };
 
+  // tailprobe, in its own environment (variants: an engine setting measured next to the default).
+  const tailprobeAt = (env?: NodeJS.ProcessEnv) => async (rate: number) => {
+    const r = await runTailprobe({ url, rate, durationSec: D, connections: C, workers: 1, workDir: ctx.workDir, ...(env ? { env } : {}) });
+    const rep = r.report;
+    return {
+      figures: {
+        requests: rep.requests,
+        toolAchieved: rep.requests / (rate * D),
+        p50: rep.latency.p50,
+        p99: rep.latency.p99,
+        lagP99: rep.schedule?.p99 ?? NaN,
+        lagMax: rep.schedule?.max ?? NaN,
+        lateRatio: rep.schedule?.lateRatio ?? NaN,
+        unsent: rep.health?.unsent ?? NaN,
+        cpuCores: r.proc.cpuSec / (r.proc.wallMs / 1000),
+      },
+      args: r.args,
+      proc: r.proc,
+      notes: r.report.warnings,
+    };
+  };
   type Tool = { name: string; run: (rate: number) => Promise<{ figures: Record<string, number>; args?: string[] }> };
   const toolList: Tool[] = [
-    {
-      name: 'tailprobe',
-      run: async (rate) => {
-        const r = await runTailprobe({ url, rate, durationSec: D, connections: C, workers: 1, workDir: ctx.workDir });
-        const rep = r.report;
-        return {
-          figures: {
-            requests: rep.requests,
-            toolAchieved: rep.requests / (rate * D),
-            p50: rep.latency.p50,
-            p99: rep.latency.p99,
-            lagP99: rep.schedule?.p99 ?? NaN,
-            lagMax: rep.schedule?.max ?? NaN,
-            lateRatio: rep.schedule?.lateRatio ?? NaN,
-            unsent: rep.health?.unsent ?? NaN,
-            cpuCores: r.proc.cpuSec / (r.proc.wallMs / 1000),
-          },
-          args: r.args,
-          proc: r.proc,
-          notes: r.report.warnings,
-        };
-      },
-    },
+    { name: 'tailprobe', run: tailprobeAt() },
     {
       name: 'autocannon -R',
       run: async (rate) => {
@@ -92,6 +92,29 @@ export async function fidelitySuite(ctx: Ctx): Promise<SuiteResult> {
         };
       },
     });
+  }
+
+  if (tools.vegeta) {
+    const vegeta = tools.vegeta;
+    // vegeta's own pacer (open model like tailprobe's), GOMAXPROCS=1: the same one core.
+    toolList.push({
+      name: 'vegeta',
+      run: async (rate) => {
+        const r = await runVegeta({ binary: vegeta, url, rate, durationSec: D, connections: C, cores: 1, workDir: ctx.workDir });
+        const rep = r.report;
+        return {
+          figures: { requests: rep.requests, toolAchieved: rep.requests / (rate * D), p50: rep.latency.p50, p99: rep.latency.p99, peakRss: r.proc.peakRss, cpuCores: r.proc.cpuSec / (r.proc.wallMs / 1000) },
+          args: r.args,
+          proc: r.proc,
+        };
+      },
+    });
+  }
+  for (const extra of opts.variants) {
+    // An engine variant measured next to the default in the same run (e.g. TAILPROBE_SPIN=0).
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const kv of extra.split('+')) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
+    toolList.splice(1, 0, { name: `tailprobe ${extra}`, run: tailprobeAt(env) });
   }
 
   ctx.log(`fidelity: rates ${opts.rates.join(', ')} req/s, ${D}s per run, ${n} repetition(s), tools: ${toolList.map((t) => t.name).join(', ')}`);
@@ -126,7 +149,7 @@ export async function fidelitySuite(ctx: Ctx): Promise<SuiteResult> {
     const cfg = label(rate);
     for (const t of toolList) {
       const fig = (name: string) => figureSpread(runs, cfg, t.name, name, n);
-      for (const name of ['achieved', 'toolAchieved', 'p50', 'p99', 'cpuCores', 'steadyCores', 'cpuUsPerRequest', ...(t.name === 'tailprobe' ? ['lagP99', 'lagMax', 'lateRatio', 'unsent'] : [])]) {
+      for (const name of ['achieved', 'toolAchieved', 'p50', 'p99', 'cpuCores', 'steadyCores', 'cpuUsPerRequest', ...(t.name.startsWith('tailprobe') ? ['lagP99', 'lagMax', 'lateRatio', 'unsent'] : [])]) {
         summary[`${cfg} ${t.name} ${name}`] = fig(name);
       }
       let vsWrk = '';
@@ -148,12 +171,13 @@ export async function fidelitySuite(ctx: Ctx): Promise<SuiteResult> {
         formatSpread(fig('toolAchieved'), (x) => formatPercentDelta(x - 1)),
         formatSpread(fig('p50'), ns),
         formatSpread(fig('p99'), ns),
-        t.name === 'tailprobe' ? formatSpread(fig('lagP99'), ns) : '-',
-        t.name === 'tailprobe' ? formatSpread(fig('lateRatio'), (x) => `${(x * 100).toFixed(1)}%`) : '-',
+        t.name.startsWith('tailprobe') ? formatSpread(fig('lagP99'), ns) : '-',
+        t.name.startsWith('tailprobe') ? formatSpread(fig('lateRatio'), (x) => `${(x * 100).toFixed(1)}%`) : '-',
         formatSpread(fig('steadyCores'), (x) => x.toFixed(2)),
         formatSpread(fig('cpuUsPerRequest'), (x) => `${x.toFixed(0)}µs`),
         vsWrk || '-',
         vsFloor || '-',
+        loadAround(runs, cfg, t.name),
       ]);
     }
     const achieved = figureSpread(runs, cfg, 'tailprobe', 'achieved', n);
@@ -166,7 +190,7 @@ export async function fidelitySuite(ctx: Ctx): Promise<SuiteResult> {
     );
   }
   const table = markdownTable(
-    ['rate', 'tool', 'achieved (server)', 'sent (tool)', 'p50', 'p99', 'send lag p99', 'late sends', 'tool CPU (cores)', 'CPU per request', 'p50 / wrk paced', 'p50 / wrk floor'],
+    ['rate', 'tool', 'achieved (server)', 'sent (tool)', 'p50', 'p99', 'send lag p99', 'late sends', 'tool CPU (cores)', 'CPU per request', 'p50 / wrk paced', 'p50 / wrk floor', 'load around'],
     rows,
   );
   const floorLine = tools.wrk ? `\nwrk closed loop on 1 connection (round-trip floor): p50 ${formatSpread(spread(floorP50), ns)}` : '';
@@ -175,7 +199,7 @@ export async function fidelitySuite(ctx: Ctx): Promise<SuiteResult> {
     method:
       `Fixed rates, ${D}s each, tailprobe with 1 worker and ${C} connections; achieved = nginx's request count over the steady window / asked. ` +
       `p50 compared with wrk paced by its Lua delay() to about the same rate (1 ms timers, so bursty) and with wrk's closed-loop p50 on 1 connection. ` +
-      `autocannon latencies have 1 ms resolution.`,
+      `autocannon latencies have 1 ms resolution. vegeta (when found): its own pacer, GOMAXPROCS=1. load around = the 1-minute load average just before and after each repetition (min..max).`,
     runs,
     summary,
     tables: [table + floorLine],
