@@ -58,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
   if (!nginxBin) throw new TailprobeError('bench: nginx not found (apt-get install nginx-light)', 1);
   const wrk = findTool('wrk', WRK_CANDIDATES);
   const vegeta = findVegeta(opts.vegeta);
-  if (opts.vegeta && !vegeta) throw new UsageError(`bench: -vegeta=${opts.vegeta}: no such file`);
+  if (opts.vegeta && !vegeta) throw new UsageError(`-vegeta=${opts.vegeta}: no such file`);
   const tools: Tools = {
     nginx: nginxBin,
     wrk,

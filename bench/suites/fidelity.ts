@@ -111,7 +111,7 @@ export async function fidelitySuite(ctx: Ctx): Promise<SuiteResult> {
     });
   }
   for (const extra of opts.variants) {
-    // An engine variant measured next to the default in the same run (e.g. TAILPROBE_SPIN=0).
+    // An engine variant measured next to the default in the same run (e.g. TAILPROBE_METRONOME=0).
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const kv of extra.split('+')) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
     toolList.splice(1, 0, { name: `tailprobe ${extra}`, run: tailprobeAt(env) });

@@ -322,7 +322,7 @@ test('options: vegeta path, engine variants, the long memory run and the analysi
   assert.equal(optionsFrom(['-quick']).analysisResults, 1_000_000);
   assert.deepEqual(optionsFrom(['-suites=analysis']).suites, ['analysis']);
   assert.equal(optionsFrom(['-vegeta=/opt/vegeta']).vegeta, '/opt/vegeta');
-  assert.deepEqual(optionsFrom(['-variants=TAILPROBE_SPIN=1,TAILPROBE_SPIN=1+TAILPROBE_METRONOME=0']).variants, ['TAILPROBE_SPIN=1', 'TAILPROBE_SPIN=1+TAILPROBE_METRONOME=0']);
+  assert.deepEqual(optionsFrom(['-variants=TAILPROBE_METRONOME=0,TAILPROBE_METRONOME=0+TAILPROBE_HTTP1=undici']).variants, ['TAILPROBE_METRONOME=0', 'TAILPROBE_METRONOME=0+TAILPROBE_HTTP1=undici']);
   assert.throws(() => optionsFrom(['-variants=spin']), /invalid value "spin" for flag -variants/);
   const long = optionsFrom(['-memory-long']);
   assert.equal(long.memorySec, 1800);
