@@ -19,6 +19,8 @@ export interface BenchOptions {
   throughputSec: number;
   fidelitySec: number;
   rates: number[];
+  /** Workers (threads, cores) of every tool in the fidelity suite. */
+  fidelityWorkers: number;
   memorySec: number;
   memoryRate: number;
   memoryWorkers: number;

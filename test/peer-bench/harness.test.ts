@@ -334,3 +334,8 @@ test('options: vegeta path, engine variants, the long memory run and the analysi
   assert.equal(loadAround([run('b', [7, 7])], 'c', 'b'), '7.0');
   assert.equal(loadAround([], 'c', 'a'), 'n/a');
 });
+
+test('options: the fidelity suite runs one worker unless told otherwise', () => {
+  assert.equal(optionsFrom([]).fidelityWorkers, 1);
+  assert.equal(optionsFrom(['-fidelity-workers=2', '-rates=50000']).fidelityWorkers, 2);
+});
