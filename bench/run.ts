@@ -10,7 +10,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatHelp } from '../src/cli/flags.js';
-import { TailprobeError } from '../src/errors.js';
+import { TailprobeError, UsageError } from '../src/errors.js';
 import { findTool } from '../support/tools.js';
 import { autocannonCli } from './lib/autocannon.js';
 import { scratchDir, type Ctx, type Tools } from './lib/context.js';
@@ -25,11 +25,13 @@ import { WRK_CANDIDATES } from './lib/wrk.js';
 import { throughputSuite } from './suites/throughput.js';
 import { fidelitySuite } from './suites/fidelity.js';
 import { memorySuite } from './suites/memory.js';
+import { analysisSuite } from './suites/analysis.js';
 
 const SUITES: Record<(typeof SUITE_NAMES)[number], (ctx: Ctx) => Promise<SuiteResult>> = {
   throughput: throughputSuite,
   fidelity: fidelitySuite,
   memory: memorySuite,
+  analysis: analysisSuite,
 };
 
 async function toolVersion(cmd: string, args: string[]): Promise<string> {
@@ -55,7 +57,8 @@ async function main(argv: string[]): Promise<number> {
   const nginxBin = findTool('nginx', NGINX_CANDIDATES);
   if (!nginxBin) throw new TailprobeError('bench: nginx not found (apt-get install nginx-light)', 1);
   const wrk = findTool('wrk', WRK_CANDIDATES);
-  const vegeta = findVegeta();
+  const vegeta = findVegeta(opts.vegeta);
+  if (opts.vegeta && !vegeta) throw new UsageError(`-vegeta=${opts.vegeta}: no such file`);
   const tools: Tools = {
     nginx: nginxBin,
     wrk,
@@ -125,7 +128,7 @@ async function main(argv: string[]): Promise<number> {
   for (const r of results) {
     lines.push('', `## ${r.name}`, '', r.method, '', ...r.tables);
   }
-  lines.push('', '## bars (issue 3)', '', formatBars(bars), '', `results: ${opts.out}`, '');
+  lines.push('', '## bars (issues 3 and 16)', '', formatBars(bars), '', `results: ${opts.out}`, '');
   process.stdout.write(lines.join('\n'));
   return 0;
 }

@@ -19,6 +19,8 @@ export interface BenchOptions {
   throughputSec: number;
   fidelitySec: number;
   rates: number[];
+  /** Workers (threads, cores) of every tool in the fidelity suite. */
+  fidelityWorkers: number;
   memorySec: number;
   memoryRate: number;
   memoryWorkers: number;
@@ -28,6 +30,13 @@ export interface BenchOptions {
   memoryPeer: boolean;
   /** Seconds of traffic skipped before the server-side steady-state window. */
   warmupSec: number;
+  /** vegeta binary given with -vegeta ('' = look for it). */
+  vegeta: string;
+  /** Analysis suite: results in the big and the small file. */
+  analysisResults: number;
+  analysisSmallResults: number;
+  /** Fidelity: tailprobe also run with each of these NAME=VALUE environment settings. */
+  variants: string[];
 }
 
 export interface Tools {
@@ -121,7 +130,7 @@ export async function measure(
   ctx.log(
     `  ${at.config.padEnd(14)} ${at.tool.padEnd(16)} rep ${at.rep + 1}: ` +
       (rec.ok ? `server ${Math.round(rec.figures.serverRate!)} req/s` : `FAILED: ${error}`) +
-      ` (load ${before})`,
+      ` (load ${before} -> ${rec.load[1]})`,
   );
   for (const note of rec.notes ?? []) ctx.log(`    ${at.tool} warns: ${note}`);
   await pause(500); // let sockets close and the CPU settle before the next tool
@@ -144,6 +153,19 @@ export function figureSpread(runs: RunRecord[], config: string, tool: string, fi
 /** Paired ratio spread: tool a's figure over tool b's, repetition by repetition. */
 export function ratioSpread(runs: RunRecord[], config: string, a: [string, string], b: [string, string], count: number): Spread {
   return spread(pairedRatios(byRep(runs, config, a[0], a[1], count), byRep(runs, config, b[0], b[1], count)));
+}
+
+/**
+ * The 1-minute load average around the runs of one tool in one configuration: the lowest and the
+ * highest seen just before or just after any of its repetitions ("2.1..3.4"), so every row of a
+ * table says how busy the shared machine was while it was measured.
+ */
+export function loadAround(runs: RunRecord[], config: string, tool: string): string {
+  const xs = runs.filter((r) => r.config === config && r.tool === tool).flatMap((r) => r.load);
+  if (xs.length === 0) return 'n/a';
+  const lo = Math.min(...xs).toFixed(1);
+  const hi = Math.max(...xs).toFixed(1);
+  return lo === hi ? lo : `${lo}..${hi}`;
 }
 
 /** Rotate the order of tools each repetition, so no tool always runs first (or last) on a drifting machine. */

@@ -1,20 +1,31 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findTool } from '../../support/tools.js';
 import { runProcess, type ProcessRun } from './proc.js';
 import { parseJsonReport, type ReportSummary } from './report-json.js';
 
 /**
- * vegeta, where installed (it is not a Debian package; the bench reports it "absent" otherwise).
+ * Where vegeta is looked for when `-vegeta=PATH` is not given: the shared tools directory of the
+ * development machines (a reference build, see /work/shared/tools/README.md), the usual install
+ * places, then the PATH. It is not a Debian package; the bench reports it "absent" otherwise.
+ */
+export const VEGETA_CANDIDATES = ['/work/shared/tools/vegeta', '/usr/local/bin/vegeta', `${process.env.HOME ?? ''}/go/bin/vegeta`];
+
+/**
+ * vegeta: the explicit path (which must exist), else the first candidate, else the PATH's.
  * Max mode in vegeta is -rate=0 with a fixed pool of -max-workers; "1 worker" is GOMAXPROCS=1.
  */
-export function findVegeta(): string | null {
-  return findTool('vegeta', ['/usr/local/bin/vegeta', `${process.env.HOME ?? ''}/go/bin/vegeta`]);
+export function findVegeta(explicit = ''): string | null {
+  if (explicit) return existsSync(explicit) ? explicit : null;
+  return findTool('vegeta', VEGETA_CANDIDATES);
 }
 
 export interface VegetaRun {
   report: ReportSummary;
   proc: ProcessRun;
+  /** Size of vegeta's results file (its gob encoding), bytes. */
+  fileBytes: number;
+  args: string[];
 }
 
 export async function runVegeta(opts: {
@@ -35,8 +46,9 @@ export async function runVegeta(opts: {
   if (opts.rate === 0) args.push(`-max-workers=${opts.connections}`, `-workers=${opts.connections}`);
   const proc = await runProcess(opts.binary, args, { timeoutMs: (opts.durationSec + 60) * 1000, env });
   if (proc.code !== 0) throw new Error(`vegeta attack exited with ${proc.code ?? proc.signal}: ${proc.stderr.trim()}`);
+  const fileBytes = statSync(out).size;
   const rep = await runProcess(opts.binary, ['report', '-type=json', out], { timeoutMs: 300_000 });
   rmSync(out, { force: true });
   if (rep.code !== 0) throw new Error(`vegeta report exited with ${rep.code ?? rep.signal}: ${rep.stderr.trim()}`);
-  return { report: parseJsonReport(rep.stdout), proc };
+  return { report: parseJsonReport(rep.stdout), proc, fileBytes, args };
 }

@@ -1,12 +1,13 @@
 import { rmSync } from 'node:fs';
 import { runAutocannon } from '../lib/autocannon.js';
-import { figureSpread, measure, ratioSpread, rotated, type Ctx, type RunRecord } from '../lib/context.js';
+import { figureSpread, loadAround, measure, ratioSpread, rotated, type Ctx, type RunRecord } from '../lib/context.js';
 import { rssAt, rssAtEnd, rssTrajectory } from '../lib/proc.js';
 import { formatBytes } from '../../src/units/index.js';
 import { formatPercentDelta, formatSpread, spread } from '../lib/stats.js';
 import { barOnMedian, type BarCheck, type SuiteResult } from '../lib/suite.js';
 import { markdownTable } from '../lib/table.js';
 import { runTailprobe } from '../lib/tailprobe.js';
+import { runVegeta } from '../lib/vegeta.js';
 
 /**
  * Memory over a long attack at a fixed rate: results are streamed to a file, so resident memory must
@@ -68,6 +69,31 @@ export async function memorySuite(ctx: Ctx): Promise<SuiteResult> {
       },
     },
   ];
+  if (ctx.tools.vegeta) {
+    const vegeta = ctx.tools.vegeta;
+    // vegeta also stores every result (its gob format), so its RSS and bytes per result compare
+    // like for like; GOMAXPROCS=1, as one tailprobe worker.
+    allTools.push({
+      name: 'vegeta',
+      run: async () => {
+        const r = await runVegeta({ binary: vegeta, url, rate: R, durationSec: D, connections: C, cores: 1, workDir: ctx.workDir });
+        return {
+          figures: {
+            requests: r.report.requests,
+            rssRef: rssAt(r.proc.samples, refSec * 1000),
+            rssEnd: rssAtEnd(r.proc.samples, endMs),
+            peakRss: r.proc.peakRss,
+            bytesPerResult: r.fileBytes / r.report.requests,
+            lagP99: NaN,
+          },
+          args: r.args,
+          proc: r.proc,
+          notes: [],
+          rss: r.proc.samples.map((x): [number, number] => [x.t, x.rss]),
+        };
+      },
+    });
+  }
 
   const tools = opts.memoryPeer ? allTools : allTools.filter((t) => t.name === 'tailprobe');
   ctx.log(`memory: ${R} req/s for ${D}s, RSS at ${refSec}s vs end, ${n} repetition(s), tools: ${tools.map((t) => t.name).join(', ')}`);
@@ -103,11 +129,14 @@ export async function memorySuite(ctx: Ctx): Promise<SuiteResult> {
       formatSpread(fig('rssEnd'), mb),
       formatSpread(fig('growth'), (x) => formatPercentDelta(x - 1)),
       formatSpread(fig('peakRss'), mb),
-      t.name === 'tailprobe' ? formatSpread(fig('bytesPerResult'), (x) => `${x.toFixed(1)} B`) : '-',
+      t.name === 'autocannon -R' ? '- (stores none)' : formatSpread(fig('bytesPerResult'), (x) => `${x.toFixed(1)} B`),
+      loadAround(runs, cfg, t.name),
     ]);
   }
   const peakRatio = ratioSpread(runs, cfg, ['tailprobe', 'peakRss'], ['autocannon -R', 'peakRss'], n);
   summary['tailprobe/autocannon peakRss'] = peakRatio;
+  const peakVsVegeta = ratioSpread(runs, cfg, ['tailprobe', 'peakRss'], ['vegeta', 'peakRss'], n);
+  summary['tailprobe/vegeta peakRss'] = peakVsVegeta;
   const bpr = figureSpread(runs, cfg, 'tailprobe', 'bytesPerResult', n);
   const formatLine = Object.entries(formats)
     .map(([f, b]) => `vegeta ${f} ${b.toFixed(1)} B/result (binary is ${formatSpread(spread([bpr.median / b]))} of it)`)
@@ -126,9 +155,10 @@ export async function memorySuite(ctx: Ctx): Promise<SuiteResult> {
     return run ? `${tool} RSS over time (MiB): ${rssTrajectory(run.rss!, D)}` : '';
   };
   const table =
-    markdownTable([`${R} req/s, ${D}s`, `RSS at ${refSec}s`, 'RSS at end', 'growth', 'peak RSS', 'bytes/result'], rows) +
-    `\npeak RSS tailprobe / autocannon: ${opts.memoryPeer ? formatSpread(peakRatio) : 'peer not run (-memory-peer=false)'}; ${formatLine}\n` +
-    [trajectory('tailprobe'), trajectory('autocannon -R')].filter(Boolean).join('\n');
+    markdownTable([`${R} req/s, ${D}s`, `RSS at ${refSec}s`, 'RSS at end', 'growth', 'peak RSS', 'bytes/result', 'load around'], rows) +
+    `\npeak RSS tailprobe / autocannon: ${opts.memoryPeer ? formatSpread(peakRatio) : 'peer not run (-memory-peer=false)'}; ` +
+    `tailprobe / vegeta: ${!opts.memoryPeer ? 'peer not run (-memory-peer=false)' : ctx.tools.vegeta ? formatSpread(peakVsVegeta) : 'vegeta absent'}; ${formatLine}\n` +
+    [trajectory('tailprobe'), trajectory('autocannon -R'), trajectory('vegeta')].filter(Boolean).join('\n');
   return {
     name: 'memory',
     method: `${R} req/s for ${D}s (tailprobe with ${opts.memoryWorkers} worker(s), results streamed to a binary file), RSS of the process tree sampled every 0.5s; flat = RSS at end within 10 % of RSS at ${refSec}s.`,

@@ -1,5 +1,5 @@
 import { runAutocannon } from '../lib/autocannon.js';
-import { figureSpread, measure, ratioSpread, rotated, type Ctx, type RunRecord } from '../lib/context.js';
+import { figureSpread, loadAround, measure, ratioSpread, rotated, type Ctx, type RunRecord } from '../lib/context.js';
 import { formatRate, formatRatio, formatSpread } from '../lib/stats.js';
 import { barOnMedian, type BarCheck, type SuiteResult } from '../lib/suite.js';
 import { markdownTable } from '../lib/table.js';
@@ -117,6 +117,7 @@ export async function throughputSuite(ctx: Ctx): Promise<SuiteResult> {
         formatSpread(fig('cpuUsPerRequest'), (x) => `${x.toFixed(1)}µs`),
         formatSpread(fig('nginxCpuCores'), (x) => x.toFixed(2)),
         ratioText,
+        loadAround(runs, cfg.label, t.name),
       ]);
     }
   }
@@ -142,12 +143,12 @@ export async function throughputSuite(ctx: Ctx): Promise<SuiteResult> {
     bars.push({ bar: 'max throughput, 1 worker: tailprobe >= 0.6x wrk', measured: 'wrk absent', met: null });
   }
   const table = markdownTable(
-    ['config', 'tool', 'req/s (server-side)', 'req/s (tool says)', 'tool CPU (cores)', 'CPU per request', 'nginx CPU', 'tailprobe / tool'],
+    ['config', 'tool', 'req/s (server-side)', 'req/s (tool says)', 'tool CPU (cores)', 'CPU per request', 'nginx CPU', 'tailprobe / tool', 'load around'],
     rows,
   );
   return {
     name: 'throughput',
-    method: `Closed loop, ${C} connections, ${D}s, against nginx (1 worker); rate = nginx's own request count over the steady window (first ${opts.warmupSec}s skipped); ratios paired per repetition.${tools.vegeta ? '' : ' vegeta: absent.'}`,
+    method: `Closed loop, ${C} connections, ${D}s, against nginx (1 worker); rate = nginx's own request count over the steady window (first ${opts.warmupSec}s skipped); ratios paired per repetition; load around = the 1-minute load average just before and after each repetition (min..max).${tools.vegeta ? '' : ' vegeta: absent.'}`,
     runs,
     summary,
     tables: [table],

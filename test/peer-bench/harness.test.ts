@@ -310,3 +310,32 @@ test('CPU over the steady window, from process samples on the same clock', async
   ], { skipMs: 1000 });
   assert.deepEqual(w, { start: { at: 1000, requests: 100 }, end: { at: 3000, requests: 300 } });
 });
+
+test('options: vegeta path, engine variants, the long memory run and the analysis sizes', async () => {
+  const { loadAround } = await import('../../bench/lib/context.js');
+  const full = optionsFrom([]);
+  assert.equal(full.vegeta, '');
+  assert.deepEqual(full.variants, []);
+  assert.equal(full.analysisResults, 10_000_000);
+  assert.equal(full.analysisSmallResults, 1_000_000);
+  assert.ok(!full.suites.includes('analysis'), 'analysis runs only when asked for');
+  assert.equal(optionsFrom(['-quick']).analysisResults, 1_000_000);
+  assert.deepEqual(optionsFrom(['-suites=analysis']).suites, ['analysis']);
+  assert.equal(optionsFrom(['-vegeta=/opt/vegeta']).vegeta, '/opt/vegeta');
+  assert.deepEqual(optionsFrom(['-variants=TAILPROBE_METRONOME=0,TAILPROBE_METRONOME=0+TAILPROBE_HTTP1=undici']).variants, ['TAILPROBE_METRONOME=0', 'TAILPROBE_METRONOME=0+TAILPROBE_HTTP1=undici']);
+  assert.throws(() => optionsFrom(['-variants=spin']), /invalid value "spin" for flag -variants/);
+  const long = optionsFrom(['-memory-long']);
+  assert.equal(long.memorySec, 1800);
+  assert.equal(long.memoryCount, 1);
+  assert.equal(optionsFrom(['-memory-long', '-memory-duration=2m']).memorySec, 120);
+
+  const run = (tool: string, load: [number, number]) => ({ suite: 's', config: 'c', tool, rep: 0, ok: true, figures: {}, load });
+  assert.equal(loadAround([run('a', [1.23, 2.5]), run('a', [0.9, 1.1]), run('b', [7, 7])], 'c', 'a'), '0.9..2.5');
+  assert.equal(loadAround([run('b', [7, 7])], 'c', 'b'), '7.0');
+  assert.equal(loadAround([], 'c', 'a'), 'n/a');
+});
+
+test('options: the fidelity suite runs one worker unless told otherwise', () => {
+  assert.equal(optionsFrom([]).fidelityWorkers, 1);
+  assert.equal(optionsFrom(['-fidelity-workers=2', '-rates=50000']).fidelityWorkers, 2);
+});
