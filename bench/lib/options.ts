@@ -37,7 +37,7 @@ export const spec: CommandSpec = {
     { name: 'analysis-small', type: 'int', default: 1_000_000, value: 'N', help: 'analysis: results in the small file (bounded memory: big vs small; the vegeta peer) (quick: 100000)' },
     { name: 'warmup', type: 'duration', default: '1s', help: 'traffic skipped before the server-side rate window' },
     { name: 'variants', type: 'string', default: '', value: 'ENV=V,...', help: 'fidelity: also run tailprobe with each of these environment settings (e.g. TAILPROBE_METRONOME=0,TAILPROBE_HTTP1=undici), NAME=V+NAME=V for several at once, side by side' },
-    { name: 'vegeta', type: 'string', value: 'PATH', help: 'vegeta binary (default: /work/shared/tools/vegeta, then PATH); a peer in every suite' },
+    { name: 'vegeta', type: 'string', value: 'PATH', help: 'vegeta binary (default: ../shared/tools/vegeta beside the repository, then PATH); a peer in every suite' },
     { name: 'out', type: 'string', value: 'FILE', help: 'JSON results file (default bench/results/bench-<time>.json)' },
   ],
   examples: ['npm run bench -- -quick', 'node dist/bench/run.js -suites=fidelity -rates=5000 -count=5'],

@@ -1,15 +1,16 @@
 import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findTool } from '../../support/tools.js';
+import { REPO_ROOT } from '../../support/paths.js';
 import { runProcess, type ProcessRun } from './proc.js';
 import { parseJsonReport, type ReportSummary } from './report-json.js';
 
 /**
- * Where vegeta is looked for when `-vegeta=PATH` is not given: the shared tools directory of the
- * development machines (a reference build, see /work/shared/tools/README.md), the usual install
+ * Where vegeta is looked for when `-vegeta=PATH` is not given: the shared tools directory beside
+ * the repository (`../shared/tools/vegeta`, a reference build with its README), the usual install
  * places, then the PATH. It is not a Debian package; the bench reports it "absent" otherwise.
  */
-export const VEGETA_CANDIDATES = ['/work/shared/tools/vegeta', '/usr/local/bin/vegeta', `${process.env.HOME ?? ''}/go/bin/vegeta`];
+export const VEGETA_CANDIDATES = [join(REPO_ROOT, '..', 'shared', 'tools', 'vegeta'), '/usr/local/bin/vegeta', `${process.env.HOME ?? ''}/go/bin/vegeta`];
 
 /**
  * vegeta: the explicit path (which must exist), else the first candidate, else the PATH's.
