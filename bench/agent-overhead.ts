@@ -14,6 +14,8 @@
  *            (GC observer, delay histogram, stall timer)
  *   records  the agent as it runs by default: idle plus per-request records (diagnostics channels,
  *            AsyncLocalStorage, the ring, lock waits per request)
+ *   records-nowaits  per-request records without the lock-wait attribution (TAILPROBE_AGENT_LOCK_WAITS=off:
+ *            no AsyncLocalStorage store per request)
  *   cpu      the agent with a CPU profile running through the measurement (V8 sampler at 1 kHz)
  *   allocs   the agent with allocation sampling running through the measurement (V8 heap sampler)
  *
@@ -53,7 +55,7 @@ const spec: CommandSpec = {
   ],
 };
 
-type Variant = 'none' | 'idle' | 'records' | 'cpu' | 'allocs';
+type Variant = 'none' | 'idle' | 'records' | 'records-nowaits' | 'cpu' | 'allocs';
 type ServiceKind = 'basic' | 'lookup';
 const SERVICE = join(REPO_ROOT, 'dist', 'bench', 'agent-service.js');
 const LOOKUP = join(REPO_ROOT, 'dist', 'examples', 'lookup', 'server.js');
@@ -72,7 +74,7 @@ function startService(variant: Variant, kind: ServiceKind, lookupFlags: string):
   const withAgent = variant !== 'none';
   // Records are on by default; every variant but `records` (and those profiling) runs without them.
   const requests = variant === 'idle' ? 'off' : 'on';
-  const env = { ...process.env, TAILPROBE_AGENT_REQUESTS: requests, EXIT_AFTER_MS: '300000' };
+  const env = { ...process.env, TAILPROBE_AGENT_REQUESTS: requests, TAILPROBE_AGENT_LOCK_WAITS: variant === 'records-nowaits' ? 'off' : 'on', EXIT_AFTER_MS: '300000' };
   const args = kind === 'lookup'
     ? [LOOKUP, '--port', '0', '--pprof', withAgent ? '0' : 'off', ...lookupFlags.split(/\s+/).filter(Boolean)]
     : withAgent ? ['--import', 'tailprobe/agent', SERVICE] : [SERVICE];
@@ -147,7 +149,7 @@ async function measure(variant: Variant, o: MeasureOptions): Promise<Figures> {
   try {
     await sleep(500);
     let idleCpuPct: number | undefined;
-    if (variant === 'none' || variant === 'idle' || variant === 'records') {
+    if (variant === 'none' || variant === 'idle' || variant === 'records' || variant === 'records-nowaits') {
       const c0 = processCpuSec(svc.pid);
       await sleep(o.idleSec * 1000);
       idleCpuPct = ((processCpuSec(svc.pid) - c0) / o.idleSec) * 100;
@@ -266,9 +268,11 @@ async function main(argv: string[]): Promise<number> {
   );
   // The records' own cost: the agent with them against the agent without them, paired by repetition.
   let recordsLine = '';
-  if (runs.records && runs.idle) {
-    const vs = (k: keyof Figures) => spread(pairedRatios(runs.records!.map((f) => f[k] as number), runs.idle!.map((f) => f[k] as number)));
-    recordsLine = `\nrecords vs idle (the per-request records alone): max req/s ${fmtSpread(vs('reqPerSec'), times)}, CPU per request ${fmtSpread(vs('cpuUsPerReq'), times)}, p99 ${fmtSpread(vs('p99'), times)}\n`;
+  for (const [v, what] of [['records', 'the per-request records alone'], ['records-nowaits', 'records without lock-wait attribution']] as const) {
+    const mine = runs[v];
+    if (!mine || !runs.idle) continue;
+    const vs = (k: keyof Figures) => spread(pairedRatios(mine.map((f) => f[k] as number), runs.idle!.map((f) => f[k] as number)));
+    recordsLine += `\n${v} vs idle (${what}): max req/s ${fmtSpread(vs('reqPerSec'), times)}, CPU per request ${fmtSpread(vs('cpuUsPerReq'), times)}, p99 ${fmtSpread(vs('p99'), times)}\n`;
   }
   const loads = Object.values(runs).flat().flatMap((f) => f.load);
   process.stdout.write(`Agent overhead on the ${o.service === 'lookup' ? `lookup service (${o.lookupFlags})` : 'basic service'} (${count} repetitions; median (min..max); ratios paired by repetition)\n` +

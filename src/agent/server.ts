@@ -45,6 +45,12 @@ export interface AgentOptions {
   requests?: boolean;
   /** Request records kept in memory, the oldest overwritten first (default 100 000). */
   requestHistory?: number;
+  /**
+   * Attribute tailprobe/sync lock waits to the request that waited (default on; `false`, or
+   * TAILPROBE_AGENT_LOCK_WAITS=off). It takes an AsyncLocalStorage store per request, whose cost on
+   * Node 20 (async hooks) is paid on every await: see docs/agent.md for what it costs where.
+   */
+  lockWaits?: boolean;
 }
 
 export interface AgentHandle {
@@ -74,6 +80,13 @@ export function requestsEnabled(opts: AgentOptions, env = process.env): boolean 
   return !(v && /^(0|off|false|no|none)$/i.test(v));
 }
 
+/** Whether lock waits are attributed per request: the option, else TAILPROBE_AGENT_LOCK_WAITS (default on). */
+export function lockWaitsEnabled(opts: AgentOptions, env = process.env): boolean {
+  if (opts.lockWaits !== undefined) return opts.lockWaits;
+  const v = env.TAILPROBE_AGENT_LOCK_WAITS?.trim();
+  return !(v && /^(0|off|false|no|none)$/i.test(v));
+}
+
 function startRequests(opts: AgentOptions): RequestRecorder | null {
   if (!requestsEnabled(opts)) return null;
   const rec = new RequestRecorder({ capacity: opts.requestHistory });
@@ -82,6 +95,7 @@ function startRequests(opts: AgentOptions): RequestRecorder | null {
     process.stderr.write(`tailprobe agent: ${started.reason}\n`);
     return null;
   }
+  if (!lockWaitsEnabled(opts)) return rec;
   // Contended tailprobe/sync waits, attributed to the request whose async context waited.
   void installWaitObserver({
     begin: () => rec.currentTag(),
