@@ -17,7 +17,7 @@
 import { isMainThread } from 'node:worker_threads';
 import { startAgent, type AgentHandle } from './server.js';
 
-export { startAgent, mountAgent, requestsEnabled, type AgentOptions, type AgentHandle } from './server.js';
+export { startAgent, mountAgent, requestsEnabled, lockWaitsEnabled, type AgentOptions, type AgentHandle } from './server.js';
 export { RequestRecorder, type RequestRecorderOptions } from './requests.js';
 export { parseTraceparent } from '../results/trace-id.js';
 export { createAgentHandler, AGENT_HEADER, agentId, type AgentContext, type ResolvedAgentOptions } from './handler.js';

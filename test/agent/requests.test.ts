@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Agent, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
-import { mountAgent, parseTraceparent, requestsEnabled, RequestRecorder, startAgent } from '../../src/agent/index.js';
+import { lockWaitsEnabled, mountAgent, parseTraceparent, requestsEnabled, RequestRecorder, startAgent } from '../../src/agent/index.js';
 import { fetchAgentCpuSamples, fetchAgentIndex, fetchAgentRecords } from '../../src/profile/records-fetch.js';
 import type { RequestRecord } from '../../src/profile/records.js';
 import { Mutex } from '../../src/sync/index.js';
@@ -374,6 +374,10 @@ describe('agent request records', () => {
     assert.equal(requestsEnabled({}, {}), true);
     assert.equal(requestsEnabled({}, { TAILPROBE_AGENT_REQUESTS: 'off' }), false);
     assert.equal(requestsEnabled({ requests: true }, { TAILPROBE_AGENT_REQUESTS: 'off' }), true);
+    // The lock-wait attribution (a store per request) has a switch of its own.
+    assert.equal(lockWaitsEnabled({}, {}), true);
+    assert.equal(lockWaitsEnabled({}, { TAILPROBE_AGENT_LOCK_WAITS: 'off' }), false);
+    assert.equal(lockWaitsEnabled({ lockWaits: true }, { TAILPROBE_AGENT_LOCK_WAITS: 'off' }), true);
     const off = await startAgent({ port: 0, requests: false });
     try {
       const idx = await fetchAgentIndex(off.url);
