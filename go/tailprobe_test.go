@@ -199,7 +199,12 @@ func TestTheWrappedWriterKeepsFlushHijackAndUnwrap(t *testing.T) {
 	if string(b) != "hi" {
 		t.Errorf("hijacked body %q", b)
 	}
+	// The client has the answer before the handler returns (and the record is written): wait for it.
 	recs, _, _ := rec.requests.query(0, 0)
+	for deadline := time.Now().Add(5 * time.Second); len(recs) == 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+		recs, _, _ = rec.requests.query(0, 0)
+	}
 	if len(recs) != 1 || recs[0].Bytes != -1 {
 		t.Errorf("a hijacked request's bytes are unknown: %+v", recs)
 	}
