@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { Client, buildConnector, type Dispatcher } from 'undici';
 import { Http1Connection, type Connect, type LegacyHandler } from './http1.js';
+import { tcpConnector } from './tcp-dial.js';
 import type { AttackDispatchOptions } from './plan.js';
 import { TRACEPARENT_HEADER, traceparentOf } from '../results/trace-id.js';
 
@@ -73,6 +74,8 @@ export class HostPool {
   /** Requests on connections, all connections together. */
   private inflight = 0;
   private readonly stash: Socket[] = [];
+  /** Plain http: our own HTTP/1.1 connections (http1.ts) on sockets dialled by tcp-dial.ts. */
+  private readonly fastPath: boolean;
   private readonly base: ReturnType<typeof buildConnector>;
   private readonly connect: ReturnType<typeof buildConnector>;
   private lastAlpn: string | undefined;
@@ -82,13 +85,14 @@ export class HostPool {
     readonly origin: string,
     private readonly o: HostPoolOptions,
   ) {
-    this.base = o.connector ?? buildConnector({
+    this.fastPath = !o.h2c && !o.http2 && origin.startsWith('http:') && useHttp1FastPath();
+    this.base = o.connector ?? (this.fastPath ? (tcpConnector({ timeoutMs: o.connectTimeoutMs }) as unknown as ReturnType<typeof buildConnector>) : buildConnector({
       rejectUnauthorized: !o.insecure,
       allowH2: o.http2,
       // undici 7's connector supports h2c (prior knowledge) but its types do not list the option yet.
       ...({ useH2c: o.h2c } as object),
       timeout: o.connectTimeoutMs,
-    });
+    }));
     this.connect = (opts, cb) => {
       while (this.stash.length > 0) {
         const s = this.stash.pop()!;
@@ -231,7 +235,7 @@ export class HostPool {
 
   private grow(): Conn {
     const h2 = this.o.h2c;
-    if (!h2 && !this.o.http2 && this.origin.startsWith('http:') && useHttp1FastPath()) {
+    if (this.fastPath) {
       const c: Conn = { pool: this, client: new Http1Connection(new URL(this.origin), this.connect as unknown as Connect), inflight: 0, cap: this.o.pipelining, idle: false };
       this.conns.push(c);
       return c;

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { TRACEPARENT_HEADER, traceparentOf, writeTraceSeq } from '../results/trace-id.js';
+import { readSinkOf } from './tcp-dial.js';
 import { CONNECTION_ABORTED, CONNECTION_RESET, ResultError, SERVER_CLOSED, SHORT_BODY, invalidResponse } from './error-text.js';
 
 /**
@@ -61,6 +62,7 @@ const NO_HEADERS: Buffer[] = [];
 const CONTENT_LENGTH = Buffer.from('content-length', 'latin1');
 const TRANSFER_ENCODING = Buffer.from('transfer-encoding', 'latin1');
 const CONNECTION = Buffer.from('connection', 'latin1');
+const KEEP_ALIVE = Buffer.from('keep-alive', 'latin1');
 
 /** Whether buf[pos...] is `name` (lower-case ASCII letters and '-'), ignoring case, without making a string. */
 function isName(buf: Buffer, pos: number, name: Buffer): boolean {
@@ -176,9 +178,17 @@ export class Http1Connection {
     this.keepAlive = true;
     // Sockets deliver reads on their own turns of the event loop (the warm-up's in-memory ones
     // too), so a request sent from inside a response's callback never re-enters read().
-    socket.on('data', (chunk: Buffer) => {
-      if (this.socket === socket) this.read(chunk);
-    });
+    const sink = readSinkOf(socket);
+    if (sink !== undefined) {
+      // Dialled by tcp-dial.ts: the bytes are in the thread's shared read buffer, valid until we return.
+      sink.onBytes = (buf, n) => {
+        if (this.socket === socket) this.read(buf, n);
+      };
+    } else {
+      socket.on('data', (chunk: Buffer) => {
+        if (this.socket === socket) this.read(chunk, chunk.length);
+      });
+    }
     socket.on('error', (err: Error) => {
       if (this.socket === socket) this.lost(err);
     });
@@ -296,10 +306,16 @@ export class Http1Connection {
     } else this.reset(closedError());
   }
 
-  private read(chunk: Buffer): void {
-    let buf = chunk;
+  /**
+   * Reads chunk[0, length). The chunk may be a buffer the socket reuses for its next read (see
+   * tcp-dial.ts): whatever outlives this call is copied (a split head) or copied by the handler
+   * (body bytes it keeps, headers it parses).
+   */
+  private read(chunk: Buffer, length: number): void {
+    // A view of just this read: every search below stops at its end, never in a previous read's bytes.
+    let buf = length === chunk.length ? chunk : chunk.subarray(0, length);
     if (this.carry !== null) {
-      buf = Buffer.concat([this.carry, chunk]);
+      buf = Buffer.concat([this.carry, buf]);
       this.carry = null;
     }
     let pos = 0;
@@ -452,9 +468,13 @@ export class Http1Connection {
       } else if (nameLen === 17 && (buf[pos]! | 0x20) === 116 && isName(buf, pos, TRANSFER_ENCODING)) {
         chunked = /(^|,)\s*chunked\s*$/i.test(buf.toString('latin1', vs, ve));
       } else if (nameLen === 10 && (buf[pos]! | 0x20) === 99 && isName(buf, pos, CONNECTION)) {
-        const v = buf.toString('latin1', vs, ve).toLowerCase();
-        if (v.includes('close')) close = true;
-        else if (v.includes('keep-alive')) close = false;
+        // "keep-alive", nearly every keep-alive server's answer, without making a string.
+        if (ve - vs === 10 && isName(buf, vs, KEEP_ALIVE)) close = false;
+        else {
+          const v = buf.toString('latin1', vs, ve).toLowerCase();
+          if (v.includes('close')) close = true;
+          else if (v.includes('keep-alive')) close = false;
+        }
       }
       if (wantRaw) raw.push(buf.subarray(pos, colon), buf.subarray(vs, ve));
       pos = lineEnd + 1;

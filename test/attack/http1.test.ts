@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { request as undiciRequest } from 'undici';
 import { Http1Connection, encodeRequest, type Connect } from '../../src/attack/http1.js';
 import { errorText } from '../../src/attack/error-text.js';
+import { tcpConnector } from '../../src/attack/tcp-dial.js';
 
 /**
  * tailprobe's own HTTP/1.1 client connection (the attack's path for plain http): every way a
@@ -53,6 +54,16 @@ const tcpConnect: Connect = (o, cb) => {
   s.once('connect', () => cb(null, s));
   s.once('error', (err) => cb(err, null));
 };
+
+/**
+ * Both ways a socket hands http1.ts its bytes: 'data' events (any socket: the warm-up's in-memory
+ * ones, a caller's connector) and the attack's own dialer, whose reads land in one buffer that every
+ * connection of the thread reuses (tcp-dial.ts).
+ */
+const CONNECTORS: Array<[string, Connect]> = [
+  ['data events', tcpConnect],
+  ['shared read buffer', tcpConnector({ timeoutMs: 10_000 })],
+];
 
 interface Scripted {
   server: Server;
@@ -162,17 +173,17 @@ const FRAMINGS: { name: string; raw: string; status: number; body: string; head?
 ];
 
 test('http1: every framing, split at every byte; undici reads the same bytes alike, except where it departs from Go', async () => {
-  for (const f of FRAMINGS) {
+  for (const [how, connect] of CONNECTORS) for (const f of FRAMINGS) {
     // Split points: none, then every single offset (the head, the body, the chunk lines).
     const splits: number[][] = [[], ...Array.from({ length: f.raw.length - 1 }, (_, i) => [i + 1])];
     const srv = await scripted((n) => ({ pieces: cut(f.raw, ...splits[n % splits.length]!) }));
-    const conn = new Http1Connection(srv.url, tcpConnect);
+    const conn = new Http1Connection(srv.url, connect);
     try {
       for (let n = 0; n < splits.length; n++) {
         const got = await send(conn, { method: f.head ? 'HEAD' : 'GET' });
-        assert.equal(got.error, null, `${f.name} split at ${splits[n]}: ${got.error?.message}`);
-        assert.equal(got.status, f.status, `${f.name} split at ${splits[n]}`);
-        assert.equal(got.body, f.body, `${f.name} split at ${splits[n]}`);
+        assert.equal(got.error, null, `${how}: ${f.name} split at ${splits[n]}: ${got.error?.message}`);
+        assert.equal(got.status, f.status, `${how}: ${f.name} split at ${splits[n]}`);
+        assert.equal(got.body, f.body, `${how}: ${f.name} split at ${splits[n]}`);
       }
       // One connection carried them all (keep-alive).
       assert.equal(srv.connections, 1, f.name);
@@ -325,25 +336,73 @@ test('http1: errors read as the attack reports them', async () => {
     { name: 'closed mid-body', answer: { pieces: ['HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf'], close: true }, text: /^response body shorter than its Content-Length$/ },
     { name: 'closed before answering', answer: { pieces: [], close: true }, text: /^EOF: the server closed the connection$/ },
   ];
-  for (const c of cases) {
-    const srv = await scripted(() => c.answer);
-    const conn = new Http1Connection(srv.url, tcpConnect);
-    try {
-      const got = await send(conn);
-      assert.ok(got.error, `${c.name}: an error`);
-      assert.match(errorText(got.error), c.text, c.name);
-    } finally {
-      await conn.destroy();
-      await srv.close();
+  for (const [how, connect] of CONNECTORS) {
+    for (const c of cases) {
+      const srv = await scripted(() => c.answer);
+      const conn = new Http1Connection(srv.url, connect);
+      try {
+        const got = await send(conn);
+        assert.ok(got.error, `${how}: ${c.name}: an error`);
+        assert.match(errorText(got.error), c.text, `${how}: ${c.name}`);
+      } finally {
+        await conn.destroy();
+        await srv.close();
+      }
     }
+    // Nothing listening: the connect error, as undici reports it.
+    const srv = await scripted(() => null);
+    const url = srv.url;
+    await srv.close();
+    const conn = new Http1Connection(url, connect);
+    const got = await send(conn);
+    assert.match(errorText(got.error), new RegExp(`^connect ECONNREFUSED 127\\.0\\.0\\.1:${url.port}$`), how);
   }
-  // Nothing listening: the connect error, as undici reports it.
-  const srv = await scripted(() => null);
-  const url = srv.url;
-  await srv.close();
-  const conn = new Http1Connection(url, tcpConnect);
-  const got = await send(conn);
-  assert.match(errorText(got.error), new RegExp(`^connect ECONNREFUSED 127\\.0\\.0\\.1:${url.port}$`));
+});
+
+test('http1: connections sharing one read buffer keep each other\'s split heads and bodies intact', async () => {
+  // Two servers answer in small pieces a moment apart, so the two connections' reads interleave in
+  // the one buffer: a head carried over from one read, and body bytes a handler keeps, must be
+  // copies, not views of bytes the other connection's next read overwrites.
+  const body = (tag: string) => Array.from({ length: 300 }, (_, i) => `${tag}${i % 10}`).join('');
+  const answer = (tag: string) => {
+    const raw = `HTTP/1.1 200 OK\r\nContent-Length: ${body(tag).length}\r\nX-Tag: ${tag}\r\n\r\n${body(tag)}`;
+    return () => ({ pieces: cut(raw, 7, 20, 40, 60, 200, 400, 600) });
+  };
+  const a = await scripted(answer('a'));
+  const b = await scripted(answer('b'));
+  const connect = tcpConnector({ timeoutMs: 10_000 });
+  const ca = new Http1Connection(a.url, connect);
+  const cb = new Http1Connection(b.url, connect);
+  const keep = (conn: Http1Connection) =>
+    new Promise<{ tag: string; body: string }>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let tag = '';
+      conn.dispatch({ method: 'GET', path: '/' } as never, {
+        onHeaders: (_s, raw) => {
+          tag = raw[3]!.toString('latin1');
+          return true;
+        },
+        // Kept as the attack keeps a body: a copy (Exchange.onData).
+        onData: (chunk) => {
+          chunks.push(Buffer.from(chunk));
+          return true;
+        },
+        onComplete: () => resolve({ tag, body: Buffer.concat(chunks).toString('latin1') }),
+        onError: reject,
+      });
+    });
+  try {
+    for (let round = 0; round < 5; round++) {
+      const [ga, gb] = await Promise.all([keep(ca), keep(cb)]);
+      assert.deepEqual(ga, { tag: 'a', body: body('a') }, `round ${round}`);
+      assert.deepEqual(gb, { tag: 'b', body: body('b') }, `round ${round}`);
+    }
+  } finally {
+    await ca.destroy();
+    await cb.destroy();
+    await a.close();
+    await b.close();
+  }
 });
 
 test('http1: a reset, an aborted neighbour and a closed connection each carry their result text', async () => {
