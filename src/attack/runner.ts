@@ -121,7 +121,8 @@ class Exchange {
   onConnect(abort: (err?: Error) => void): void {
     if (this.orphan) throw DROPPED;
     this.abortFn = abort;
-    if (this.started < 0) this.started = this.runner.clock.nowNs();
+    // Taken at once by a connection while fire() hands it over: it left at the time fire() read.
+    if (this.started < 0) this.started = this.runner.firing === this ? this.dispatched : this.runner.clock.nowNs();
   }
 
   onHeaders(statusCode: number, raw: Buffer[], _resume: () => void, _statusText: string): boolean {
@@ -212,6 +213,8 @@ export class Runner {
   private sweepTimer: NodeJS.Timeout | null = null;
   private drainTimer: NodeJS.Timeout | null = null;
   private pumpQueued = false;
+  /** The exchange fire() is handing to its pool right now (its onConnect needs no clock read). */
+  firing: Exchange | null = null;
   private immediateQueued = false;
   private resolveDone: ((s: RunnerSummary) => void) | null = null;
   readonly finished: Promise<RunnerSummary>;
@@ -377,7 +380,9 @@ export class Runner {
     this.link(ex);
     if (this.sent === 0) this.firstLagNs = now > intended ? Math.round(now - intended) : 0;
     this.sent++;
+    this.firing = ex;
     t.pool.dispatch(t.opts, ex, now - intended);
+    this.firing = null;
   }
 
   private link(ex: Exchange): void {
