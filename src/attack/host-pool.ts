@@ -325,6 +325,18 @@ export class HostPool {
       );
     }
     await Promise.all(jobs);
+    // Plain http: the connections themselves are made now, idle with their sockets attached, so the
+    // first requests take them at once. Left in the stash, each would wait for a dial check (a loop
+    // turn) to "dial" a socket that is already open: measured at 20,000 req/s, the first 60
+    // requests went out 1 to 4 ms late.
+    if (this.fastPath) {
+      for (const s of this.stash.splice(0)) {
+        const c = this.grow();
+        (c.client as Http1Connection).adopt(s);
+        c.idle = true;
+        this.idle.push(c);
+      }
+    }
   }
 
   /** Closes every connection now; requests still waiting here fail. */

@@ -139,6 +139,12 @@ export class Http1Connection {
     return true;
   }
 
+  /** Takes an open socket (dialled before the attack) as this connection's, if it has none yet. */
+  adopt(socket: Socket): void {
+    if (this.socket === null && !this.connecting && !this.destroyed && !socket.destroyed) this.attach(socket);
+    else if (this.socket !== socket) socket.destroy();
+  }
+
   /** Closes the connection now; requests on it fail. */
   async destroy(): Promise<void> {
     this.destroyed = true;
