@@ -24,7 +24,10 @@ test('explain on a Go service: records joined by trace id, labelled CPU samples 
     const a = await runCli(['attack', '-rate=300', '-duration=4s', `-output=${file}`, `-explain=${url}`, `-explain-capture=${cap}`], { input: targets, timeoutMs: 120_000 });
     assert.equal(a.code, 0, a.stderr);
     assert.match(a.stderr, /explain: the agent's records -> .*\((\d+) requests, \d+ GC pauses, \d+ CPU samples\)/);
-    const e = await runCli(['explain', file, `-capture=${cap}`, '-above=p95', '-json']);
+    // -above=p50: what is checked is the join of labelled samples to slow requests, and a 4 s run
+    // has few labelled samples (one run here: 6 of 31; at p95 one of them was a slow request's, so
+    // none at all was likely): half the requests as "slow" leave the join samples to find.
+    const e = await runCli(['explain', file, `-capture=${cap}`, '-above=p50', '-json']);
     assert.equal(e.code, 0, e.stderr);
     const j = JSON.parse(e.stdout.toString()) as { matched: number; results: number; agent: string; clock: { consistent: boolean }; cpu: { samples: number; slowSamples: number; top: Array<{ name: string; share: number }> } | null; limits: string[] };
     assert.equal(j.matched, j.results, 'every request has its Go record');
