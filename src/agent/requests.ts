@@ -93,7 +93,8 @@ function cut(url: string): string {
 function findTraceparent(raw: string[]): string | undefined {
   for (let k = 0; k < raw.length; k += 2) {
     const n = raw[k]!;
-    if (n.length === 11 && (n === 'traceparent' || n.toLowerCase() === 'traceparent')) return raw[k + 1];
+    // toLowerCase allocates: only for an 11-character name that starts with t or T (Traceparent).
+    if (n.length === 11 && (n === 'traceparent' || ((n.charCodeAt(0) | 32) === 116 && n.toLowerCase() === 'traceparent'))) return raw[k + 1];
   }
   return undefined;
 }
