@@ -156,6 +156,16 @@ func TestEveryRequestIsRecordedWithItsTraceStatusAndBytes(t *testing.T) {
 	}
 }
 
+func TestRecordsAreServedOldestFirstByStartNotByWhenTheyFinished(t *testing.T) {
+	r := newRequestRing(4)
+	r.add(&requestRecord{start: 20, end: 30, path: "/short"}) // began later, finished first
+	r.add(&requestRecord{start: 10, end: 40, path: "/long"})
+	recs, _, _ := r.query(0, 0)
+	if len(recs) != 2 || recs[0].Path != "/long" || recs[1].Path != "/short" {
+		t.Errorf("order %+v", recs)
+	}
+}
+
 func TestTheWrappedWriterKeepsFlushHijackAndUnwrap(t *testing.T) {
 	var rw recordingWriter
 	inner := httptest.NewRecorder()
