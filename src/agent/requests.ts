@@ -236,7 +236,8 @@ export class RequestRecorder {
     }
     this.endMs[i] = end;
     this.status[i] = res.statusCode;
-    this.bytes[i] = bodyBytes(res);
+    // Node sends no body for HEAD whatever the handler wrote (the Go companion says 0 as well).
+    this.bytes[i] = this.methods[i] === 'HEAD' ? 0 : bodyBytes(res);
   };
 
   /** From now on, requests enter their store, so lock waits can be attributed (WaitObserver.firstLock). */

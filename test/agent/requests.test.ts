@@ -245,6 +245,23 @@ describe('agent request records', () => {
     }
   });
 
+  it('says 0 body bytes for a HEAD request, whatever the handler wrote (Node sends none), as the Go companion does', async () => {
+    const svc = await service((_req, res) => res.end('hello'));
+    const agent = await startAgent({ port: 0 });
+    try {
+      for (const method of ['HEAD', 'GET']) {
+        await new Promise<void>((resolve, reject) => {
+          request(`${svc.url}/h`, { method }, (res) => res.resume().on('end', resolve)).on('error', reject).end();
+        });
+      }
+      const got = await fetchAgentRecords(agent.url);
+      assert.deepEqual(got.requests.map((r) => [r.method, r.bytes]), [['HEAD', 0], ['GET', 5]]);
+    } finally {
+      await agent.close();
+      await svc.close();
+    }
+  });
+
   it('keeps the newest records in a bounded ring and counts the dropped ones', async () => {
     const svc = await service((_req, res) => res.end('ok'));
     const agent = await startAgent({ port: 0, requestHistory: 5 });
