@@ -2,6 +2,7 @@ package tailprobe
 
 import (
 	"encoding/hex"
+	"sort"
 	"sync"
 )
 
@@ -68,7 +69,7 @@ func (r *requestRing) statsLocked() (recorded, dropped uint64) {
 }
 
 // query returns the records whose [start, end] overlaps [since, until] (0 = unbounded), oldest
-// first, with the ring's counters as of the same instant.
+// first by start, with the ring's counters as of the same instant.
 func (r *requestRing) query(since, until int64) (out []RequestRecord, recorded, dropped uint64) {
 	r.mu.Lock()
 	n := len(r.recs)
@@ -91,6 +92,8 @@ func (r *requestRing) query(since, until int64) (out []RequestRecord, recorded, 
 	}
 	recorded, dropped = r.statsLocked()
 	r.mu.Unlock()
+	// The ring is in the order requests finished; the format serves them oldest first by start.
+	sort.SliceStable(picked, func(i, j int) bool { return picked[i].start < picked[j].start })
 	out = make([]RequestRecord, len(picked))
 	for i := range picked {
 		p := &picked[i]

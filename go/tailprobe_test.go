@@ -75,6 +75,7 @@ type requestsJSON struct {
 
 func TestEveryRequestIsRecordedWithItsTraceStatusAndBytes(t *testing.T) {
 	rec := New(Options{Requests: 4})
+	defer rec.Close()
 	var label string
 	mux := http.NewServeMux()
 	mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) {
@@ -155,6 +156,16 @@ func TestEveryRequestIsRecordedWithItsTraceStatusAndBytes(t *testing.T) {
 	}
 }
 
+func TestRecordsAreServedOldestFirstByStartNotByWhenTheyFinished(t *testing.T) {
+	r := newRequestRing(4)
+	r.add(&requestRecord{start: 20, end: 30, path: "/short"}) // began later, finished first
+	r.add(&requestRecord{start: 10, end: 40, path: "/long"})
+	recs, _, _ := r.query(0, 0)
+	if len(recs) != 2 || recs[0].Path != "/long" || recs[1].Path != "/short" {
+		t.Errorf("order %+v", recs)
+	}
+}
+
 func TestTheWrappedWriterKeepsFlushHijackAndUnwrap(t *testing.T) {
 	var rw recordingWriter
 	inner := httptest.NewRecorder()
@@ -174,6 +185,7 @@ func TestTheWrappedWriterKeepsFlushHijackAndUnwrap(t *testing.T) {
 	}
 
 	rec := New(Options{})
+	defer rec.Close()
 	srv := httptest.NewServer(rec.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, buf, err := w.(http.Hijacker).Hijack()
 		if err != nil {
@@ -212,6 +224,7 @@ func TestTheWrappedWriterKeepsFlushHijackAndUnwrap(t *testing.T) {
 
 func TestAPanickingHandlerIsRecordedAndStillPanics(t *testing.T) {
 	rec := New(Options{})
+	defer rec.Close()
 	h := rec.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) }))
 	func() {
 		defer func() {
@@ -229,6 +242,7 @@ func TestAPanickingHandlerIsRecordedAndStillPanics(t *testing.T) {
 
 func TestOnlyLoopbackWithoutATokenAndTheTokenInConstantTime(t *testing.T) {
 	rec := New(Options{})
+	defer rec.Close()
 	serve := func(r *http.Request) int {
 		w := httptest.NewRecorder()
 		rec.ServeHTTP(w, r)
@@ -259,6 +273,7 @@ func TestOnlyLoopbackWithoutATokenAndTheTokenInConstantTime(t *testing.T) {
 		}
 	}
 	tok := New(Options{Token: "s3cret"})
+	defer tok.Close()
 	serveTok := func(r *http.Request) int {
 		w := httptest.NewRecorder()
 		tok.ServeHTTP(w, r)
@@ -290,6 +305,7 @@ func TestOnlyLoopbackWithoutATokenAndTheTokenInConstantTime(t *testing.T) {
 func TestTheIndexNamesTheFormatEndpointsAndFeatures(t *testing.T) {
 	mux := http.NewServeMux()
 	rec := New(Options{})
+	defer rec.Close()
 	rec.Register(mux)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
@@ -340,6 +356,7 @@ type gcJSON struct {
 
 func TestGCPausesLandOnTheTimelineWithWallClockTimes(t *testing.T) {
 	rec := New(Options{GCPoll: time.Hour}) // the query polls: no waiting on the ticker
+	defer rec.Close()
 	mux := http.NewServeMux()
 	rec.Register(mux)
 	srv := httptest.NewServer(mux)
@@ -402,6 +419,7 @@ func TestCyclesBeyondTheRuntimesBufferAreCountedAsMissed(t *testing.T) {
 
 func TestLabelsAreOnlyForValidTraceIds(t *testing.T) {
 	rec := New(Options{})
+	defer rec.Close()
 	var got []string
 	h := rec.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l, ok := pprof.Label(r.Context(), TraceLabel)

@@ -93,7 +93,8 @@ function cut(url: string): string {
 function findTraceparent(raw: string[]): string | undefined {
   for (let k = 0; k < raw.length; k += 2) {
     const n = raw[k]!;
-    if (n.length === 11 && (n === 'traceparent' || n.toLowerCase() === 'traceparent')) return raw[k + 1];
+    // toLowerCase allocates: only for an 11-character name that starts with t or T (Traceparent).
+    if (n.length === 11 && (n === 'traceparent' || ((n.charCodeAt(0) | 32) === 116 && n.toLowerCase() === 'traceparent'))) return raw[k + 1];
   }
   return undefined;
 }
@@ -235,7 +236,8 @@ export class RequestRecorder {
     }
     this.endMs[i] = end;
     this.status[i] = res.statusCode;
-    this.bytes[i] = bodyBytes(res);
+    // Node sends no body for HEAD whatever the handler wrote (the Go companion says 0 as well).
+    this.bytes[i] = this.methods[i] === 'HEAD' ? 0 : bodyBytes(res);
   };
 
   /** From now on, requests enter their store, so lock waits can be attributed (WaitObserver.firstLock). */

@@ -120,9 +120,10 @@ function acquireMonitors(opts: AgentOptions): Monitors {
       resolutionMs: opts.eventLoopResolutionMs,
       capacity: opts.history,
     });
+    // First: a bad requestHistory throws here, before a watcher runs that nothing would stop.
+    const requests = startRequests(opts);
     gc.start();
     loop.start();
-    const requests = startRequests(opts);
     monitors = { gc, loop, requests, users: 0 };
     // The agent is the opt-in for lock contention records too.
     void enableContentionProfiling();

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RuntimeError } from '../errors.js';
@@ -20,13 +20,22 @@ export function goFix(alloc: AllocMode, lock: LockMode): 'none' | 'pool' | 'rwmu
   return alloc === 'pool' ? 'pool' : 'none';
 }
 
+/** A file (not a folder: /usr/local/go is Go's own install folder, and /usr/local may be on PATH). */
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** The Go toolchain: `go` on PATH, else $GOROOT/bin/go; null when there is none. */
 export function findGo(env: NodeJS.ProcessEnv = process.env): string | null {
   for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir && existsSync(join(dir, 'go'))) return join(dir, 'go');
+    if (dir && isFile(join(dir, 'go'))) return join(dir, 'go');
   }
   const fromRoot = env.GOROOT ? join(env.GOROOT, 'bin', 'go') : '';
-  return fromRoot && existsSync(fromRoot) ? fromRoot : null;
+  return fromRoot && isFile(fromRoot) ? fromRoot : null;
 }
 
 /** Builds examples/lookup-go into `dir`; returns the binary and the Go version. One clear line when Go is missing. */

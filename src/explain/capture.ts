@@ -166,13 +166,6 @@ export async function fetchCapture(url: string, since: bigint, until: bigint, op
   };
 }
 
-/** CPU samples with times for the next `seconds` (Node agent's /debug/tailprobe/cpu); null where the agent has none. */
-export async function fetchCpuSamples(url: string, seconds: number, opts: HttpOptions = {}): Promise<CpuSamples | null> {
-  const base = tailprobeBase(url);
-  const res = await getJson(`${base}cpu?seconds=${Math.max(1, Math.round(seconds))}`, { ...opts, timeoutMs: seconds * 1000 + 30_000 });
-  return res.body ? parseCpu(res.body) : null;
-}
-
 const big = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v);
 
 /** The capture as a file (`tailprobe-capture/1`, JSON; instants as decimal strings). */

@@ -69,13 +69,17 @@ export function lengthWithin(a: readonly Span[], lo: number, hi: number): number
  * found by binary search instead of a scan.
  */
 export class EventIndex<T extends { start: number; end: number }> {
+  /** The events, sorted by start (a copy: an unsorted list would make the search miss events). */
+  readonly events: readonly T[];
   private readonly starts: Float64Array;
   private readonly maxLength: number;
 
-  constructor(readonly events: readonly T[]) {
-    this.starts = Float64Array.from(events, (e) => e.start);
+  constructor(events: readonly T[]) {
+    const sorted = [...events].sort((x, y) => x.start - y.start);
+    this.events = sorted;
+    this.starts = Float64Array.from(sorted, (e) => e.start);
     let m = 0;
-    for (const e of events) m = Math.max(m, e.end - e.start);
+    for (const e of sorted) m = Math.max(m, e.end - e.start);
     this.maxLength = m;
   }
 

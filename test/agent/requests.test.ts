@@ -124,9 +124,11 @@ describe('agent request records', () => {
     const table = new Mutex('table');
     const svc = await service(async (req, res) => {
       if (req.url === '/write') {
-        // The slow writer: holds the lock across awaits.
+        // The slow writer: holds the lock across awaits, until the three readers queue behind it
+        // (not for a fixed time: a loaded machine may deliver them after any fixed time).
         const release = await table.lock();
-        await sleep(150);
+        for (const t0 = Date.now(); table.waiting < 3 && Date.now() - t0 < 10_000; ) await sleep(2);
+        await sleep(5);
         release();
       } else if (req.url?.startsWith('/read')) {
         await sleep(1); // the request's context must survive awaits before the wait...
@@ -177,10 +179,16 @@ describe('agent request records', () => {
 
   it('records a lock wait the request gave up on (timeout) as a wait that gave up', async () => {
     const table = new Mutex('table');
+    let quitterGaveUp = () => {};
+    const gaveUp = new Promise<void>((resolve) => (quitterGaveUp = resolve));
     const svc = await service(async (req, res) => {
       if (req.url === '/hold') {
+        // Held until the other request gave up on it (not for a fixed time, which a loaded machine
+        // could let pass before that request even arrived).
         const release = await table.lock();
-        await sleep(100);
+        const bound = setTimeout(quitterGaveUp, 10_000);
+        await gaveUp;
+        clearTimeout(bound);
         release();
         res.end('held');
         return;
@@ -189,6 +197,7 @@ describe('agent request records', () => {
         (await table.lock({ timeoutMs: 10 }))();
         res.end('got it');
       } catch {
+        quitterGaveUp();
         res.statusCode = 503;
         res.end('busy');
       }
@@ -241,6 +250,23 @@ describe('agent request records', () => {
     } finally {
       rec.stop();
       keepAlive.destroy();
+      await svc.close();
+    }
+  });
+
+  it('says 0 body bytes for a HEAD request, whatever the handler wrote (Node sends none), as the Go companion does', async () => {
+    const svc = await service((_req, res) => res.end('hello'));
+    const agent = await startAgent({ port: 0 });
+    try {
+      for (const method of ['HEAD', 'GET']) {
+        await new Promise<void>((resolve, reject) => {
+          request(`${svc.url}/h`, { method }, (res) => res.resume().on('end', resolve)).on('error', reject).end();
+        });
+      }
+      const got = await fetchAgentRecords(agent.url);
+      assert.deepEqual(got.requests.map((r) => [r.method, r.bytes]), [['HEAD', 0], ['GET', 5]]);
+    } finally {
+      await agent.close();
       await svc.close();
     }
   });

@@ -24,7 +24,10 @@ test('explain estimates the clock offset of an agent whose clock is off by a kno
   const dir = tempDir();
   const plain = await startInjected('none');
   // The service's wall clock 2.5 s ahead of this machine's; its monotonic clock untouched.
-  const skewed = await startInjected('none', { LD_PRELOAD: lib, FAKETIME: '+2.5s', DONT_FAKE_MONOTONIC: '1' });
+  const skewed = await startInjected('none', { LD_PRELOAD: lib, FAKETIME: '+2.5s', DONT_FAKE_MONOTONIC: '1' }).catch(async (err: unknown) => {
+    await plain.close(); // started already: its child would keep this test file's process alive
+    throw err;
+  });
   try {
     const a = (await attackThenExplain(dir, 'plain', plain.url, plain.agent)).json;
     const b = (await attackThenExplain(dir, 'skewed', skewed.url, skewed.agent)).json;

@@ -39,6 +39,10 @@ test('intervals: subtract and merge count every instant once', () => {
   assert.deepEqual(subtract([[0, 10], [20, 30]], [[2, 4], [8, 22], [25, 26]]), [[0, 2], [4, 8], [22, 25], [26, 30]]);
   const idx = new EventIndex([{ start: 0, end: 100 }, { start: 50, end: 60 }, { start: 200, end: 210 }]);
   assert.deepEqual([...idx.overlapping(90, 205)].map((e) => e.start), [0, 200]);
+  // Given out of order (a capture built by hand, not read by readCapture), the index sorts them.
+  const unsorted = new EventIndex([{ start: 300, end: 310 }, { start: 0, end: 100 }, { start: 50, end: 60 }]);
+  assert.deepEqual([...unsorted.overlapping(90, 95)].map((e) => e.start), [0]);
+  assert.deepEqual([...unsorted.overlapping(55, 305)].map((e) => e.start), [0, 50, 300]);
 });
 
 test('breakdown: the parts add up to the latency, GC before stall before lock, and the rest is said as unexplained', () => {

@@ -23,7 +23,10 @@ export async function startInjected(mode: 'stall' | 'lock' | 'gc' | 'none', env:
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const ready = await new Promise<string>((resolve, reject) => {
     let out = '';
-    const t = setTimeout(() => reject(new Error(`service ${mode} did not start: ${err}`)), 30_000);
+    const t = setTimeout(() => {
+      child.kill('SIGKILL'); // a service that never got ready must not outlive the test
+      reject(new Error(`service ${mode} did not start: ${err}`));
+    }, 30_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const line = out.split('\n').find((l) => l.startsWith('ready '));
