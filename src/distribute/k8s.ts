@@ -118,7 +118,15 @@ export function k8sJobManifest(o: K8sJobOptions): { apiVersion: 'v1'; kind: 'Lis
     mounts.push({ name: 'results', mountPath: RESULTS_DIR });
     volumes.push({ name: 'results', persistentVolumeClaim: { claimName: o.volumeClaim! } });
   }
-  const script = `tailprobe "$@" -output=/tmp/shard.bin; rc=$?; echo '${RESULTS_MARKER}'; base64 /tmp/shard.bin; exit $rc`;
+  // sh is the container's PID 1, which the kernel spares every signal it has no handler for: without
+  // the trap, the kubelet's SIGTERM (Job deleted, deadline reached) never reaches tailprobe, which is
+  // SIGKILLed at the end of the grace period with nothing printed. The trap passes it on; tailprobe
+  // stops, writes its results, and the script prints them (wait returns early on a trapped signal,
+  // so it waits again until tailprobe has exited).
+  const script =
+    `tailprobe "$@" -output=/tmp/shard.bin & pid=$!; trap 'kill -TERM $pid 2>/dev/null' TERM INT; ` +
+    `wait $pid; rc=$?; while kill -0 $pid 2>/dev/null; do wait $pid; rc=$?; done; ` +
+    `echo '${RESULTS_MARKER}'; base64 /tmp/shard.bin; exit $rc`;
   const container = {
     name: 'tailprobe',
     image: o.image,
