@@ -154,8 +154,11 @@ export function k8sJobManifest(o: K8sJobOptions): { apiVersion: 'v1'; kind: 'Lis
       completionMode: 'Indexed',
       completions: o.shards,
       parallelism: o.shards,
-      // A retried pod would start after -start-at (and refuse to run): no retries.
-      backoffLimit: 0,
+      // A retried pod would start after -start-at (and refuse to run): no retries. Per index: with
+      // backoffLimit: 0 the first pod to fail (an -slo verdict, exit 99) failed the whole Job, and
+      // Kubernetes then killed every other shard mid-run. Now a failed pod is one missing shard; the
+      // Job still ends Failed (backoffLimit defaults to "unlimited" beside it). Kubernetes 1.29+.
+      backoffLimitPerIndex: 0,
       activeDeadlineSeconds: deadlineS,
       // Keep finished pods (and their logs) for a day.
       ttlSecondsAfterFinished: 86400,

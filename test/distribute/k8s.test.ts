@@ -44,6 +44,9 @@ test('the generated Job manifest passes the Kubernetes API schema (kubernetes-mo
       assert.equal(job.spec.completionMode, 'Indexed');
       assert.equal(job.spec.completions, 4);
       assert.equal(job.spec.parallelism, 4);
+      // One failed pod is one missing shard: a Job-wide backoffLimit of 0 would have Kubernetes kill the others.
+      assert.equal(job.spec.backoffLimitPerIndex, 0);
+      assert.equal(job.spec.backoffLimit, undefined);
       const c = job.spec.template.spec.containers[0];
       assert.ok(c.args.includes('-shard=$(JOB_COMPLETION_INDEX)/4'), c.args.join(' '));
       assert.ok(c.args.some((a: string) => /^-start-at=\d{4}-\d\d-\d\dT/.test(a)));
