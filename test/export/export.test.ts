@@ -260,6 +260,14 @@ test('exporter problems: a busy port, a non-loopback address without a token, an
     assert.equal(noDir.code, 2);
     assert.match(noDir.stderr, /^tailprobe: attack: cannot write -hlog ".*x\.hlog": ENOENT\n$/);
     assert.equal(existsSync(out), false, 'no attack ran');
+
+    // A usage error in the attack's own flags leaves an existing -hlog file as it was (and binds nothing).
+    const kept = join(dir, 'kept.hlog');
+    writeFileSync(kept, 'an earlier run\n');
+    const badFlag = await runCli(['attack', '-rate=10', '-duration=1s', '-pipelining=0', `-hlog=${kept}`, `-prometheus-addr=127.0.0.1:${busyPort}`], { input });
+    assert.equal(badFlag.code, 2);
+    assert.match(badFlag.stderr, /^tailprobe: -pipelining must be an integer >= 1 \(got 0\)\n$/);
+    assert.equal(readFileSync(kept, 'utf8'), 'an earlier run\n');
   } finally {
     busy.close();
     await srv.close();
