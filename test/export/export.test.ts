@@ -10,6 +10,7 @@ import { hlogAttackPlugin, prometheusAttackPlugin, BUCKET_BOUNDS_S, BUCKET_QUANT
 import { Metrics, encodeHlog, readMetrics } from '../../src/metrics/index.js';
 import { constantPacer } from '../../src/pacer/index.js';
 import { createResultWriter, type Result } from '../../src/results/index.js';
+import { wallClockNs } from '../../src/time/wall.js';
 import { runCli } from '../helpers/cli.js';
 import { CLI, REPO_ROOT, tempDir } from '../helpers/paths.js';
 import { listen } from '../helpers/servers.js';
@@ -231,6 +232,36 @@ test('results -> hlog -> report gives the report of the results, and hdr-histogr
     assert.equal(back.code, 1);
     assert.match(back.stderr, /^tailprobe: .*r\.hlog: an HdrHistogram log holds histograms, not results.*\n$/);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an attack with a start ahead (-start-at) logs its intervals from that start: none ends before it begins, none before the start', { timeout: 60_000 }, async () => {
+  const srv = await listen((_req, res) => res.end('ok'));
+  const dir = tempDir();
+  try {
+    const hlogPath = join(dir, 'ahead.hlog');
+    const hlog = hlogAttackPlugin({ out: createWriteStream(hlogPath), name: hlogPath, intervalMs: 200 });
+    // The connections open at once and onStart comes well before the start (a shard's are up to 3 s early).
+    const startAtNs = wallClockNs() + 2_000_000_000n;
+    const out = await attack({ targets: [{ method: 'GET', url: `${srv.url}/`, headers: {}, body: null }], pacer: constantPacer(100), durationNs: 1e9, workers: 1, startAtNs, plugins: [hlog] });
+    assert.equal(out.info.startedAt, startAtNs);
+    const text = readFileSync(hlogPath, 'utf8');
+    const reader = new hdr.HistogramLogReader(text, 64);
+    let count = 0;
+    let intervals = 0;
+    for (let h = reader.nextIntervalHistogram(); h; h = reader.nextIntervalHistogram()) {
+      if (h.tag === 'send-lag') continue;
+      intervals++;
+      count += h.totalCount;
+      assert.ok(h.endTimeStampMsec > h.startTimeStampMsec, `interval ${intervals} has a positive length: ${text.split('\n').filter((l) => /^\d|^-/.test(l)).join(' | ')}`);
+      assert.ok(h.startTimeStampMsec >= Number(startAtNs / 1_000_000n) - 1, `interval ${intervals} starts at or after the start`);
+    }
+    assert.equal(count, out.metrics.requests);
+    assert.ok(intervals >= 1);
+    assert.equal((await readMetrics([hlogPath])).metrics.requests, out.metrics.requests);
+  } finally {
+    await srv.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
