@@ -65,7 +65,7 @@ test('the generated Job manifest passes the Kubernetes API schema (kubernetes-mo
   }
 });
 
-test('k8s job: bad input is one line and exit 2', { timeout: 60_000 }, async () => {
+test('k8s job: bad input is one line and exit 2; a manifest that cannot be written, one line and exit 1', { timeout: 60_000 }, async () => {
   const dir = tempDir();
   try {
     const targets = join(dir, 't.txt');
@@ -83,6 +83,10 @@ test('k8s job: bad input is one line and exit 2', { timeout: 60_000 }, async () 
       assert.match(r.stderr, want);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     }
+    // A manifest that cannot be written is not a success (it went through the one output helper).
+    const full = await runCli(['k8s', 'job', '-shards=2', '-image=x', `-targets=${targets}`, '-o=/dev/full', '--', '-rate=10', '-duration=1s'], { timeoutMs: 30_000 });
+    assert.equal(full.code, 1);
+    assert.equal(full.stderr, 'tailprobe: k8s: cannot write /dev/full: no space left on device (ENOSPC)\n');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
