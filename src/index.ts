@@ -161,8 +161,11 @@ export {
 } from './profile/index.js';
 
 // Where users already look: a Prometheus endpoint during the attack, HdrHistogram interval logs (docs/export.md).
-export { prometheusAttackPlugin, hlogAttackPlugin, type PrometheusOptions, type HlogPluginOptions } from './export/index.js';
-export { HlogWriter, readHlog, encodeHlog, RollingWindow, type HlogWriterOptions } from './metrics/index.js';
+export { prometheusAttackPlugin, hlogAttackPlugin, type PrometheusOptions, type PrometheusPlugin, type HlogPluginOptions } from './export/index.js';
+export {
+  HlogWriter, readHlog, encodeHlog, RollingWindow, everyInterval,
+  type HlogWriterOptions, type HlogEncodeOptions, type HlogEncodeResult, type WindowInterval,
+} from './metrics/index.js';
 
 // explain: which slow request was slowed by what, from the agent's per-request records (docs/explain.md).
 export { explain, fetchCapture, readCapture, formatExplanation, explainAttackPlugin, ClientRequests, type Explanation, type AgentCapture } from './explain/index.js';
@@ -171,7 +174,7 @@ export { explain, fetchCapture, readCapture, formatExplanation, explainAttackPlu
 export { plotHtml, aggregateRun, renderPlotHtml, type PlotOptions, type PlotRunInput, type PlotRenderOptions, type PlotExplainOptions } from './plot/index.js';
 
 // One schedule on many generators: shard sets merged exactly, a Kubernetes Indexed Job (docs/distributed.md).
-export { loadShards, checkShardSet, type ShardSet, type ShardEntry } from './metrics/index.js';
+export { loadShards, checkShardSet, groupRuns, shardSetLines, type ShardSet, type ShardEntry, type RunGroup } from './metrics/index.js';
 export { shareOf, type Shard } from './pacer/index.js';
 export { k8sJobManifest, type K8sJobOptions } from './distribute/index.js';
 

@@ -118,7 +118,15 @@ export function k8sJobManifest(o: K8sJobOptions): { apiVersion: 'v1'; kind: 'Lis
     mounts.push({ name: 'results', mountPath: RESULTS_DIR });
     volumes.push({ name: 'results', persistentVolumeClaim: { claimName: o.volumeClaim! } });
   }
-  const script = `tailprobe "$@" -output=/tmp/shard.bin; rc=$?; echo '${RESULTS_MARKER}'; base64 /tmp/shard.bin; exit $rc`;
+  // sh is the container's PID 1, which the kernel spares every signal it has no handler for: without
+  // the trap, the kubelet's SIGTERM (Job deleted, deadline reached) never reaches tailprobe, which is
+  // SIGKILLed at the end of the grace period with nothing printed. The trap passes it on; tailprobe
+  // stops, writes its results, and the script prints them (wait returns early on a trapped signal,
+  // so it waits again until tailprobe has exited).
+  const script =
+    `tailprobe "$@" -output=/tmp/shard.bin & pid=$!; trap 'kill -TERM $pid 2>/dev/null' TERM INT; ` +
+    `wait $pid; rc=$?; while kill -0 $pid 2>/dev/null; do wait $pid; rc=$?; done; ` +
+    `echo '${RESULTS_MARKER}'; base64 /tmp/shard.bin; exit $rc`;
   const container = {
     name: 'tailprobe',
     image: o.image,
@@ -146,8 +154,11 @@ export function k8sJobManifest(o: K8sJobOptions): { apiVersion: 'v1'; kind: 'Lis
       completionMode: 'Indexed',
       completions: o.shards,
       parallelism: o.shards,
-      // A retried pod would start after -start-at (and refuse to run): no retries.
-      backoffLimit: 0,
+      // A retried pod would start after -start-at (and refuse to run): no retries. Per index: with
+      // backoffLimit: 0 the first pod to fail (an -slo verdict, exit 99) failed the whole Job, and
+      // Kubernetes then killed every other shard mid-run. Now a failed pod is one missing shard; the
+      // Job still ends Failed (backoffLimit defaults to "unlimited" beside it). Kubernetes 1.29+.
+      backoffLimitPerIndex: 0,
       activeDeadlineSeconds: deadlineS,
       // Keep finished pods (and their logs) for a day.
       ttlSecondsAfterFinished: 86400,

@@ -31,7 +31,10 @@ export function hlogAttackPlugin(opts: HlogPluginOptions): AttackPlugin {
     if (failure === null) opts.out.write(text);
   };
   let writer: HlogWriter | null = null;
+  let window: RollingWindow | null = null;
+  let startNs = 0n;
   let ticker: ReturnType<typeof everyInterval> | null = null;
+  let pending: NodeJS.Timeout | null = null;
   return {
     name: 'hlog',
     onStart({ info, live }) {
@@ -41,13 +44,28 @@ export function hlogAttackPlugin(opts: HlogPluginOptions): AttackPlugin {
         comment: `tailprobe ${info.version} attack${info.name ? ` "${info.name}"` : ''}, ${info.pacer}: latency in µs from the scheduled send time; Tag=send-lag: send lag in µs`,
       });
       const w = writer;
-      const window = new RollingWindow(live().metrics, info.startedAt);
-      ticker = everyInterval(window, opts.intervalMs ?? 1000, wallClockNs, (iv) => w.interval(iv));
+      const win = new RollingWindow(live().metrics, info.startedAt);
+      window = win;
+      startNs = info.startedAt;
+      // Intervals count from the schedule's start, which may still be ahead (a -start-at shard is
+      // ready up to 3 s early): tick from there, or the first interval would end before it starts
+      // (a negative length) and the next ones would have negative timestamps.
+      const tick = () => {
+        pending = null;
+        ticker = everyInterval(win, opts.intervalMs ?? 1000, wallClockNs, (iv) => w.interval(iv));
+      };
+      const leadMs = Number(info.startedAt - wallClockNs()) / 1e6;
+      if (leadMs > 0) {
+        pending = setTimeout(tick, leadMs);
+        pending.unref();
+      } else tick();
     },
     async onEnd(run) {
       if (writer) {
         try {
-          ticker?.stop(true);
+          if (pending) clearTimeout(pending);
+          if (ticker) ticker.stop(true);
+          else if (wallClockNs() > startNs) writer.interval(window!.cut(wallClockNs())); // ended before the first tick
           writer.totals(run.metrics, { info: run.info, health: run.health });
         } catch (e) {
           failure ??= (e as Error).message;

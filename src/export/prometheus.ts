@@ -29,7 +29,11 @@ export interface PrometheusOptions {
   token?: string;
   /** The rolling window's interval for the *_window gauges, ms (default 1000). */
   windowMs?: number;
-  /** Keep answering this long after the attack ends (with its final numbers), ms (default 0). */
+  /**
+   * Keep answering this long after the attack ends (with its final numbers), ms (default 0).
+   * attack() does not wait for it (the run's other outputs are finished at once, so an interrupt
+   * during the linger loses nothing); a timer keeps the process alive until the listener closes.
+   */
   lingerMs?: number;
 }
 
@@ -46,7 +50,7 @@ const MAX_ERROR_LABELS = 50;
 export interface PrometheusPlugin extends AttackPlugin {
   /** http://host:port/metrics */
   url: string;
-  /** Stops the listener (onEnd does it too, after lingerMs). */
+  /** Stops the listener (onEnd has it done lingerMs after the end). */
   close(): Promise<void>;
 }
 
@@ -178,8 +182,11 @@ export async function prometheusAttackPlugin(opts: PrometheusOptions = {}): Prom
   server.unref(); // the attack keeps the process alive, not its exporter (nor after a usage error)
   const bound = server.address() as AddressInfo;
   const shownHost = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+  let lingering: NodeJS.Timeout | null = null;
   const close = () =>
     new Promise<void>((resolve) => {
+      if (lingering) clearTimeout(lingering);
+      lingering = null;
       loop.disable();
       ticker?.stop();
       server.close(() => resolve());
@@ -218,8 +225,12 @@ export async function prometheusAttackPlugin(opts: PrometheusOptions = {}): Prom
       const p = live?.();
       finalProgress = { elapsedNs: p?.elapsedNs ?? 0, metrics: run.metrics, inFlight: 0, sent: p?.sent ?? run.metrics.requests, scheduled: p?.scheduled };
       state = 'ended';
-      if (opts.lingerMs && opts.lingerMs > 0) await new Promise((r) => setTimeout(r, opts.lingerMs));
-      await close();
+      // Linger without holding the attack up: awaiting it here kept the results file and the -hlog
+      // open for the whole linger (the other plugins' onEnd and the CLI's close come after this
+      // one), and a Ctrl-C during it ended the process with the log's last interval and totals,
+      // and the results' health record, never written.
+      if (opts.lingerMs && opts.lingerMs > 0) lingering = setTimeout(() => void close(), opts.lingerMs);
+      else await close();
     },
   };
 }

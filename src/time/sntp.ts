@@ -50,7 +50,12 @@ export function parseNtpAddress(text: string): { host: string; port: number } {
   return { host: m[1]!, port };
 }
 
-/** Measures against an NTP server; rejects with a one-line Error when it does not answer in `timeoutMs`. */
+/**
+ * Measures against an NTP server; rejects with a one-line Error when it does not answer in
+ * `timeoutMs`. `timeoutMs` bounds the whole measurement, not each exchange: a server that stops
+ * answering after the first reply costs the rest of it once, not a timeout per sample (a shard
+ * measures before its start, which must not slip by eight timeouts).
+ */
 export async function sntpMeasure(server: string, opts: { samples?: number; timeoutMs?: number } = {}): Promise<SntpMeasurement> {
   const { host, port } = parseNtpAddress(server);
   const want = opts.samples ?? 8;
@@ -58,8 +63,11 @@ export async function sntpMeasure(server: string, opts: { samples?: number; time
   const sock = createSocket(host.includes(':') ? 'udp6' : 'udp4');
   const best: { m: SntpMeasurement | null } = { m: null };
   let got = 0;
+  const deadline = performance.now() + timeoutMs;
   try {
     for (let i = 0; i < want; i++) {
+      const leftMs = deadline - performance.now();
+      if (leftMs <= 0) break;
       const req = Buffer.alloc(48);
       req[0] = (0 << 6) | (4 << 3) | 3; // LI 0, version 4, mode 3 (client)
       const t1 = wallClockNs();
@@ -69,7 +77,7 @@ export async function sntpMeasure(server: string, opts: { samples?: number; time
         const timer = setTimeout(() => {
           sock.off('message', onMessage);
           resolve(null);
-        }, timeoutMs);
+        }, leftMs);
         const onMessage = (buf: Buffer) => {
           const t4 = wallClockNs();
           // Only the answer to this request: mode 4 (server), our transmit time echoed as its origin.

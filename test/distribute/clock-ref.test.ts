@@ -84,3 +84,32 @@ test('SNTP against a real NTP server (chronyd on loopback): the offset it measur
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a reference server that stops answering after its first reply costs the measurement\'s timeout once, not one per sample', { timeout: 30_000 }, async () => {
+  // An NTP server on loopback that answers the first request only (as a server that starts
+  // dropping, or rate-limits, would): mode 4, stratum 2, our transmit time echoed as the origin.
+  const server = createUdp('udp4');
+  let answered = 0;
+  server.on('message', (req, rinfo) => {
+    if (answered++ > 0) return;
+    const res = Buffer.alloc(48);
+    res[0] = (4 << 3) | 4;
+    res[1] = 2;
+    req.copy(res, 24, 40, 48); // origin = the client's transmit timestamp
+    req.copy(res, 32, 40, 48); // receive and transmit: the client's own time (one machine, one clock)
+    req.copy(res, 40, 40, 48);
+    server.send(res, rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((r) => server.bind(0, '127.0.0.1', r));
+  try {
+    const t0 = performance.now();
+    const m = await sntpMeasure(`127.0.0.1:${server.address().port}`, { timeoutMs: 500 });
+    const elapsed = performance.now() - t0;
+    assert.equal(m.samples, 1);
+    assert.equal(m.stratum, 2);
+    // Seven more 500 ms timeouts would be at least 3.5 s; the whole measurement is bounded by 500 ms (plus a loaded machine's delays).
+    assert.ok(elapsed < 3000, `took ${elapsed.toFixed(0)} ms`);
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});

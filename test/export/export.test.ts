@@ -10,6 +10,7 @@ import { hlogAttackPlugin, prometheusAttackPlugin, BUCKET_BOUNDS_S, BUCKET_QUANT
 import { Metrics, encodeHlog, readMetrics } from '../../src/metrics/index.js';
 import { constantPacer } from '../../src/pacer/index.js';
 import { createResultWriter, type Result } from '../../src/results/index.js';
+import { wallClockNs } from '../../src/time/wall.js';
 import { runCli } from '../helpers/cli.js';
 import { CLI, REPO_ROOT, tempDir } from '../helpers/paths.js';
 import { listen } from '../helpers/servers.js';
@@ -58,12 +59,13 @@ function value(fams: Family[], name: string, labels?: Record<string, string>): n
 test('during a real attack, /metrics parses with a registry parser, counters only grow, and the final scrape equals the results', { timeout: 60_000 }, async () => {
   const srv = await slowSometimes();
   const dir = tempDir();
+  // Ended in finally too: a failing assertion must not leave the scraper looping (the file's process would never exit).
+  let scraping = true;
   try {
     const prom = await prometheusAttackPlugin({ host: '127.0.0.1', port: 0, lingerMs: 600, windowMs: 200 });
     const hlogPath = join(dir, 'live.hlog');
     const hlog = hlogAttackPlugin({ out: createWriteStream(hlogPath), name: hlogPath, intervalMs: 500 });
     const scrapes: Family[][] = [];
-    let scraping = true;
     const scraper = (async () => {
       while (scraping) {
         try {
@@ -86,6 +88,10 @@ test('during a real attack, /metrics parses with a registry parser, counters onl
       { targets: [{ method: 'GET', url: `${srv.url}/`, headers: {}, body: null }], pacer: constantPacer(300), durationNs: 3e9, workers: 1, plugins: [prom, hlog] },
       (r) => results.push(r),
     );
+    // attack() does not wait for the linger: the endpoint still answers, with the final numbers.
+    const after = await fetch(prom.url);
+    assert.equal(after.status, 200);
+    scrapes.push(parsePrometheus(await after.text()));
     scraping = false;
     await scraper;
     assert.ok(scrapes.length >= 5, `scraped ${scrapes.length} times`);
@@ -142,7 +148,16 @@ test('during a real attack, /metrics parses with a registry parser, counters onl
     }
     assert.equal(count, m.requests);
     assert.ok(intervals >= 4, `${intervals} intervals of 500 ms in a 3 s attack (timers may run late on a loaded machine)`);
+
+    // ...and the listener closes once the linger is over.
+    let closed = false;
+    for (let i = 0; i < 100 && !closed; i++) {
+      closed = await fetch(prom.url).then(() => false, () => true);
+      if (!closed) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(closed, 'the listener closed after the linger');
   } finally {
+    scraping = false;
     await srv.close();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -235,6 +250,36 @@ test('results -> hlog -> report gives the report of the results, and hdr-histogr
   }
 });
 
+test('an attack with a start ahead (-start-at) logs its intervals from that start: none ends before it begins, none before the start', { timeout: 60_000 }, async () => {
+  const srv = await listen((_req, res) => res.end('ok'));
+  const dir = tempDir();
+  try {
+    const hlogPath = join(dir, 'ahead.hlog');
+    const hlog = hlogAttackPlugin({ out: createWriteStream(hlogPath), name: hlogPath, intervalMs: 200 });
+    // The connections open at once and onStart comes well before the start (a shard's are up to 3 s early).
+    const startAtNs = wallClockNs() + 2_000_000_000n;
+    const out = await attack({ targets: [{ method: 'GET', url: `${srv.url}/`, headers: {}, body: null }], pacer: constantPacer(100), durationNs: 1e9, workers: 1, startAtNs, plugins: [hlog] });
+    assert.equal(out.info.startedAt, startAtNs);
+    const text = readFileSync(hlogPath, 'utf8');
+    const reader = new hdr.HistogramLogReader(text, 64);
+    let count = 0;
+    let intervals = 0;
+    for (let h = reader.nextIntervalHistogram(); h; h = reader.nextIntervalHistogram()) {
+      if (h.tag === 'send-lag') continue;
+      intervals++;
+      count += h.totalCount;
+      assert.ok(h.endTimeStampMsec > h.startTimeStampMsec, `interval ${intervals} has a positive length: ${text.split('\n').filter((l) => /^\d|^-/.test(l)).join(' | ')}`);
+      assert.ok(h.startTimeStampMsec >= Number(startAtNs / 1_000_000n) - 1, `interval ${intervals} starts at or after the start`);
+    }
+    assert.equal(count, out.metrics.requests);
+    assert.ok(intervals >= 1);
+    assert.equal((await readMetrics([hlogPath])).metrics.requests, out.metrics.requests);
+  } finally {
+    await srv.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('exporter problems: a busy port, a non-loopback address without a token, an unwritable hlog: one line each, no attack', { timeout: 60_000 }, async () => {
   const srv = await listen((_req, res) => res.end('ok'));
   const busy = createServer();
@@ -260,6 +305,14 @@ test('exporter problems: a busy port, a non-loopback address without a token, an
     assert.equal(noDir.code, 2);
     assert.match(noDir.stderr, /^tailprobe: attack: cannot write -hlog ".*x\.hlog": ENOENT\n$/);
     assert.equal(existsSync(out), false, 'no attack ran');
+
+    // A usage error in the attack's own flags leaves an existing -hlog file as it was (and binds nothing).
+    const kept = join(dir, 'kept.hlog');
+    writeFileSync(kept, 'an earlier run\n');
+    const badFlag = await runCli(['attack', '-rate=10', '-duration=1s', '-pipelining=0', `-hlog=${kept}`, `-prometheus-addr=127.0.0.1:${busyPort}`], { input });
+    assert.equal(badFlag.code, 2);
+    assert.match(badFlag.stderr, /^tailprobe: -pipelining must be an integer >= 1 \(got 0\)\n$/);
+    assert.equal(readFileSync(kept, 'utf8'), 'an earlier run\n');
   } finally {
     busy.close();
     await srv.close();
@@ -501,6 +554,49 @@ test('the CLI: attack -prometheus-addr=127.0.0.1:0 -hlog serves, lingers with th
     assert.equal(b.code, 0, b.stderr);
     assert.equal(b.stdout.toString(), a.stdout.toString());
   } finally {
+    await srv.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an interrupt during -prometheus-linger loses nothing: the results file and the hlog were finished when the attack ended', { timeout: 60_000 }, async () => {
+  const srv = await slowSometimes();
+  const dir = tempDir();
+  const { spawn } = await import('node:child_process');
+  const out = join(dir, 'r.bin');
+  const hlogPath = join(dir, 'r.hlog');
+  const child = spawn(process.execPath, [CLI, 'attack', '-rate=100', '-duration=1s', '-prometheus-addr=127.0.0.1:0', '-prometheus-linger=30s', `-hlog=${hlogPath}`, `-output=${out}`], { stdio: ['pipe', 'ignore', 'pipe'] });
+  try {
+    child.stdin.end(`GET ${srv.url}/\n`);
+    let stderr = '';
+    const exited = new Promise<void>((r) => child.on('exit', () => r()));
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d;
+        const m = /^tailprobe: attack: prometheus metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)\n/.exec(stderr);
+        if (m) resolve(m[1]!);
+      });
+      void exited.then(() => reject(new Error(`exited before serving: ${stderr}`)));
+    });
+    // The attack is over (the endpoint serves its final numbers): interrupt twice, as an impatient user would.
+    for (;;) {
+      const fams = parsePrometheus(await (await fetch(url)).text());
+      if (fams.some((f) => f.name === 'tailprobe_attack_info') && value(fams, 'tailprobe_attack_running') === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 200));
+    child.kill('SIGINT');
+    await exited;
+    const { metrics, sources } = await readMetrics([out]);
+    assert.equal(metrics.requests, 100);
+    assert.equal(sources[0]!.meta.health?.ended, 'completed', 'the results file has its health record');
+    const a = await runCli(['report', out]);
+    const b = await runCli(['report', hlogPath]);
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal(b.stdout.toString(), a.stdout.toString(), 'the hlog has its last interval and its totals');
+  } finally {
+    child.kill('SIGKILL');
     await srv.close();
     rmSync(dir, { recursive: true, force: true });
   }

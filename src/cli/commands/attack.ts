@@ -81,16 +81,6 @@ export const command: Command = {
     let { targets, headers } = await readTargetFlags(args, io);
     if (args.string('body')) targets = withDefaultBody(targets, args.string('body'));
 
-    const plugins: AttackPlugin[] = [];
-    const afterResults: ExtensionRun[] = [];
-    for (const ext of ATTACK_EXTENSIONS) {
-      const p = await ext.create(args, io);
-      if (p && isExtensionRun(p)) {
-        plugins.push(p.plugin);
-        afterResults.push(p);
-      } else if (p) plugins.push(p);
-    }
-
     const stderr = io.stderr as NodeJS.WritableStream & { isTTY?: boolean };
     const live = !args.bool('quiet') && stderr.isTTY === true;
     const perSec = pacer ? pacer.rateAt(0) : null;
@@ -117,6 +107,18 @@ export const command: Command = {
       abandonSignal: abandon.signal,
     };
     resolveOptions(base); // every usage error before the output file is touched
+
+    // After resolveOptions: the extensions act on the world (-hlog truncates its file, -prometheus-addr
+    // binds, -explain asks the agent), which a usage error in the attack's own flags must not do.
+    const plugins: AttackPlugin[] = [];
+    const afterResults: ExtensionRun[] = [];
+    for (const ext of ATTACK_EXTENSIONS) {
+      const p = await ext.create(args, io);
+      if (p && isExtensionRun(p)) {
+        plugins.push(p.plugin);
+        afterResults.push(p);
+      } else if (p) plugins.push(p);
+    }
 
     const output = await openOutput('attack', args.string('output'), io);
     const out = output.stream;

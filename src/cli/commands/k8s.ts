@@ -1,10 +1,11 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import { RuntimeError, UsageError } from '../../errors.js';
+import { readFile } from 'node:fs/promises';
+import { UsageError } from '../../errors.js';
 import { k8sJobManifest } from '../../distribute/k8s.js';
 import { parseTargets } from '../../targets/parse.js';
 import { wallClockNs } from '../../time/wall.js';
 import type { Command } from '../command.js';
 import { parseArgs } from '../flags.js';
+import { openOutput } from '../output.js';
 import { parseStartAt } from '../shard-flags.js';
 import { buildPacer, command as attackCommand } from './attack.js';
 
@@ -88,13 +89,10 @@ export const command: Command = {
       workers: args.number('workers'),
     });
     const json = `${JSON.stringify(manifest, null, 2)}\n`;
-    const out = args.string('output');
-    if (out === 'stdout' || out === '-') io.stdout.write(json);
-    else {
-      await writeFile(out, json).catch((e: NodeJS.ErrnoException) => {
-        throw new RuntimeError(`${out}: cannot write (${e.code ?? e.message})`);
-      });
-    }
+    // The one output helper: a manifest that could not be written (a full disk, even on stdout) is one line and exit 1.
+    const output = await openOutput('k8s', args.string('output'), io);
+    output.stream.write(json);
+    await output.close();
     return 0;
   },
 };
