@@ -21,7 +21,8 @@ import {
 import { runGoDemo } from './go-demo.js';
 import { DemoInterrupted, Investigation, type RunStyle, type Stage, type StageResult } from './investigation.js';
 import { lookupTargets } from './load.js';
-import { EXPECTED_KINDS, explainClaim, explainMatches } from './explain-step.js';
+import { dominantKinds, explainClaim, explainMatches } from './explain-step.js';
+import { VERDICT_SHARE } from '../explain/index.js';
 import { startLookup, type LookupProcess } from './service.js';
 import { summaryCulprit, type DemoSummary, type DemoSweep, type DemoSweepService } from './summary.js';
 
@@ -283,7 +284,8 @@ function finish(inv: Investigation): void {
   for (const r of [broken, pool, fixed]) {
     if (!r?.explained.explanation) continue;
     const stage = r.stage.name as 'broken' | 'pool' | 'fixed';
-    add(explainClaim(stage), r.explained.kinds.filter((k) => k !== 'generator').length, EXPECTED_KINDS[stage].length, explainMatches(stage, r.explained));
+    // Measured: the share of the slow requests' excess that the service's dominant causes hold.
+    add(explainClaim(stage), Math.round(1000 * dominantKinds(r.explained.explanation).share) / 1000, VERDICT_SHARE, explainMatches(stage, r.explained));
   }
   if (!inv.sayChecks()) return;
   const disturbed = inv.results.filter((r) => r.events.machineStalls > 0 || r.generator.bottleneck);
