@@ -1,65 +1,79 @@
 import { RuntimeError } from '../errors.js';
 import { AGENT_HEADER, httpGet, statusError, tailprobeBase, type HttpOptions } from './fetch.js';
-import {
-  RECORDS_MAJOR,
-  type AgentIndexJson,
-  type CpuSamples,
-  type CpuSamplesJson,
-  type RequestRecords,
-  type RequestsJson,
-} from './records.js';
+import { checkRecordsFormat, decodeCpuSamples, decodePauses, decodeRequestRecords, epochNs } from './records-decode.js';
+import type { AgentIndexJson, CpuSamples, Pause, RequestRecords } from './records.js';
 
 /**
  * Typed readers of an agent's `tailprobe-records/1` endpoints (docs/records-format.md), for
- * `tailprobe explain`: the Node agent and the Go companion answer the same shapes. Every failure is
- * one line naming the URL (RuntimeError).
+ * `tailprobe explain`: the Node agent and the Go companion answer the same shapes, decoded by
+ * records-decode.ts. Every failure is one line naming the URL (RuntimeError).
  */
 
-interface Got<T> {
+type Json = Record<string, unknown>;
+
+interface Got {
   agent: string;
-  body: T;
+  body: Json;
 }
 
-/** Refuses a major version it does not know (`tailprobe-records/2`); a missing format is 1 (old agents). */
-function checkFormat(url: string, format: unknown): void {
-  if (format === undefined) return;
-  const m = typeof format === 'string' ? /^tailprobe-records\/(\d+)(\.\d+)?$/.exec(format) : null;
-  if (!m) throw new RuntimeError(`${url}: unknown records format ${JSON.stringify(format)} (expected tailprobe-records/${RECORDS_MAJOR})`);
-  if (Number(m[1]) !== RECORDS_MAJOR) {
-    throw new RuntimeError(`${url}: records format ${format} is newer than this tailprobe reads (tailprobe-records/${RECORDS_MAJOR}); upgrade tailprobe`);
-  }
+interface Missing {
+  /** An agent's 404 (an endpoint this agent does not have) answers `null`. */
+  ok?: boolean;
+  /** Any 404 fails with this line instead (the agent index: nothing of tailprobe's here at all). */
+  say?: string;
 }
 
-async function getRecordsJson<T extends { format?: unknown }>(url: string, what: string, opts: HttpOptions): Promise<Got<T>> {
+/**
+ * GETs one records endpoint. Both agents name themselves on every answer, 404s included, so a 404
+ * without the header is not an agent's and stays an error even when `missing.ok`.
+ */
+async function getRecordsJson(url: string, what: string, opts: HttpOptions, missing: Missing & { ok: true }): Promise<Got | null>;
+async function getRecordsJson(url: string, what: string, opts: HttpOptions, missing?: Missing): Promise<Got>;
+async function getRecordsJson(url: string, what: string, opts: HttpOptions, missing: Missing = {}): Promise<Got | null> {
   const res = await httpGet(url, opts);
-  if (res.status !== 200) throw statusError(res, what);
   const agent = res.headers[AGENT_HEADER.toLowerCase()];
+  if (res.status === 404 && missing.ok && agent) return null;
+  if (res.status === 404 && missing.say) throw new RuntimeError(`${url}: ${missing.say}`);
+  if (res.status !== 200) throw statusError(res, what);
   if (!agent) throw new RuntimeError(`${url}: not a tailprobe agent (no ${AGENT_HEADER} header; ${what} come from services running tailprobe/agent or the Go companion)`);
-  let body: T;
+  let body: unknown;
   try {
-    body = JSON.parse(res.body.toString('utf8')) as T;
+    body = JSON.parse(res.body.toString('utf8'));
   } catch {
     throw new RuntimeError(`${url}: invalid JSON from the agent`);
   }
-  if (body === null || typeof body !== 'object') throw new RuntimeError(`${url}: invalid JSON from the agent (not an object)`);
-  checkFormat(url, body.format);
-  return { agent: String(agent), body };
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new RuntimeError(`${url}: invalid JSON from the agent (not an object)`);
+  checkRecordsFormat(url, (body as Json).format);
+  return { agent: String(agent), body: body as Json };
 }
 
 function httpOpts(token: string | undefined, opts: HttpOptions): HttpOptions {
   return { timeoutMs: 60_000, ...opts, token: token ?? opts.token };
 }
 
-function ns(url: string, field: string, v: unknown): bigint {
-  if (typeof v !== 'string' || !/^\d{1,20}$/.test(v)) throw new RuntimeError(`${url}: invalid ${field} ${JSON.stringify(v)} (expected epoch ns as a decimal string)`);
-  return BigInt(v);
-}
+const query = (since?: bigint, until?: bigint): string => {
+  const q = [since !== undefined ? `since=${since}` : '', until !== undefined ? `until=${until}` : ''].filter(Boolean).join('&');
+  return q ? `?${q}` : '';
+};
 
 /** The agent's index: format, runtime, endpoints and features. `url` is the service's agent base (any /debug/... form). */
 export async function fetchAgentIndex(url: string, token?: string, opts: HttpOptions = {}): Promise<AgentIndexJson> {
   const u = tailprobeBase(url);
-  const got = await getRecordsJson<AgentIndexJson>(u, 'records', httpOpts(token, opts));
-  return { ...got.body, features: got.body.features ?? [], endpoints: got.body.endpoints ?? [] };
+  const got = await getRecordsJson(u, 'records', httpOpts(token, opts), {
+    say: 'no tailprobe records here (a Node service needs tailprobe/agent, a Go service the tailprobe middleware: see docs/explain.md)',
+  });
+  const b = got.body as Partial<AgentIndexJson>;
+  const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+  return {
+    format: typeof b.format === 'string' ? b.format : '',
+    agent: typeof b.agent === 'string' && b.agent ? b.agent : got.agent,
+    runtime: typeof b.runtime === 'string' ? b.runtime : '',
+    pid: typeof b.pid === 'number' ? b.pid : 0,
+    now: typeof b.now === 'string' ? b.now : '',
+    endpoints: list(b.endpoints),
+    // Agents older than the index's `features` served GC pauses and stalls only.
+    features: Array.isArray(b.features) ? list(b.features) : ['gc', 'stalls'],
+  };
 }
 
 /**
@@ -67,40 +81,39 @@ export async function fetchAgentIndex(url: string, token?: string, opts: HttpOpt
  * oldest first. `dropped > 0` means the ring overwrote records: a window may be incomplete.
  */
 export async function fetchAgentRecords(url: string, since?: bigint, until?: bigint, token?: string, opts: HttpOptions = {}): Promise<RequestRecords> {
-  const q = [since !== undefined ? `since=${since}` : '', until !== undefined ? `until=${until}` : ''].filter(Boolean).join('&');
-  const u = `${tailprobeBase(url)}requests${q ? `?${q}` : ''}`;
-  const { agent, body } = await getRecordsJson<RequestsJson>(u, 'request records', httpOpts(token, opts));
-  if (!Array.isArray(body.requests)) throw new RuntimeError(`${u}: invalid records (no "requests" list)`);
+  const records = await fetchAgentRecordsIfAny(url, since, until, token, opts);
+  if (!records) throw new RuntimeError(`${tailprobeBase(url)}requests: HTTP 404: this agent keeps no per-request records (see its features)`);
+  return records;
+}
+
+/** As fetchAgentRecords, but `null` when the agent has no /requests endpoint (it keeps no per-request records). */
+export async function fetchAgentRecordsIfAny(url: string, since?: bigint, until?: bigint, token?: string, opts: HttpOptions = {}): Promise<RequestRecords | null> {
+  const u = `${tailprobeBase(url)}requests${query(since, until)}`;
+  const got = await getRecordsJson(u, 'request records', httpOpts(token, opts), { ok: true });
+  if (!got) return null;
+  const { agent, body } = got;
+  const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
   return {
     agent,
-    now: ns(u, 'now', body.now),
-    recordingSince: ns(u, 'recordingSince', body.recordingSince),
-    capacity: body.capacity,
-    recorded: body.recorded,
-    dropped: body.dropped,
-    requests: body.requests.map((r) => ({
-      trace: r.trace ?? '',
-      parent: r.parent ?? '',
-      start: ns(u, 'start', r.start),
-      end: ns(u, 'end', r.end),
-      method: r.method,
-      path: r.path,
-      status: r.status,
-      bytes: r.bytes ?? -1,
-      ...(r.waits === undefined
-        ? {}
-        : {
-            waits: r.waits.map((w) => ({
-              lock: w.lock,
-              mode: w.mode,
-              site: w.site ?? '',
-              start: ns(u, 'wait start', w.start),
-              duration: w.duration,
-              ...(w.gaveUp === true ? { gaveUp: true as const } : {}),
-            })),
-          }),
-    })),
+    now: epochNs(u, 'now', body.now),
+    recordingSince: epochNs(u, 'recordingSince', body.recordingSince),
+    capacity: n(body.capacity),
+    recorded: n(body.recorded),
+    dropped: n(body.dropped),
+    requests: decodeRequestRecords(u, body.requests),
   };
+}
+
+/**
+ * GC pauses (`gc`) or event-loop stalls (`eventloop`) that began in [since, until], oldest first;
+ * `null` when the agent has no such endpoint (a Go agent has no event loop).
+ */
+export async function fetchAgentPauses(url: string, which: 'gc' | 'eventloop', since?: bigint, until?: bigint, token?: string, opts: HttpOptions = {}): Promise<{ pauses: Pause[]; dropped: number } | null> {
+  const u = `${tailprobeBase(url)}${which}${query(since, until)}`;
+  const got = await getRecordsJson(u, which === 'gc' ? 'GC pauses' : 'event-loop stalls', httpOpts(token, opts), { ok: true });
+  if (!got) return null;
+  const dropped = typeof got.body.dropped === 'number' ? got.body.dropped : 0;
+  return which === 'gc' ? { pauses: decodePauses(u, 'GC pause', got.body.pauses), dropped } : { pauses: decodePauses(u, 'stall', got.body.stalls), dropped };
 }
 
 /**
@@ -109,16 +122,6 @@ export async function fetchAgentRecords(url: string, since?: bigint, until?: big
  */
 export async function fetchAgentCpuSamples(url: string, seconds: number, token?: string, opts: HttpOptions = {}): Promise<CpuSamples> {
   const u = `${tailprobeBase(url)}cpu?seconds=${seconds}`;
-  const { body } = await getRecordsJson<CpuSamplesJson>(u, 'CPU samples', httpOpts(token, { timeoutMs: (seconds + 30) * 1000, ...opts }));
-  if (!Array.isArray(body.samples) || !Array.isArray(body.frames) || !Array.isArray(body.stacks)) {
-    throw new RuntimeError(`${u}: invalid CPU samples (needs frames, stacks, samples)`);
-  }
-  return {
-    start: ns(u, 'start', body.start),
-    end: ns(u, 'end', body.end),
-    intervalNs: body.intervalNs,
-    frames: body.frames,
-    stacks: body.stacks,
-    samples: body.samples.map((s) => ({ t: ns(u, 'sample time', s.t), stack: s.stack })),
-  };
+  const { body } = await getRecordsJson(u, 'CPU samples', httpOpts(token, { timeoutMs: (seconds + 30) * 1000, ...opts }));
+  return decodeCpuSamples(u, body);
 }

@@ -1,8 +1,8 @@
 /**
  * The `tailprobe-records/1` format (docs/records-format.md) as types: what a service's agent (the
  * Node agent, the Go companion) serves under /debug/tailprobe/ and what `tailprobe explain` reads.
- * The agent writes these shapes and the readers (src/profile/records-fetch.ts) return them, so the
- * two sides cannot drift apart.
+ * The agent writes these shapes and the readers return them (decoded by records-decode.ts, fetched
+ * by records-fetch.ts), so the two sides cannot drift apart.
  *
  * On the wire every instant is a decimal string of wall-clock epoch ns; the *Json types are the
  * wire shapes, the others are what the readers return (instants as bigint).
@@ -83,6 +83,15 @@ export interface CpuSamplesJson {
   samples: Array<{ t: string; stack: number }>;
 }
 
+/** An entry of the /gc answer's `pauses` or the /eventloop answer's `stalls` (no `kind`). */
+export interface PauseJson {
+  start: string;
+  /** ns. */
+  duration: number;
+  /** V8's GC kind (`scavenge`, ...) or Go's `stop-the-world`; absent for stalls. */
+  kind?: string;
+}
+
 // What the readers return: instants as bigint (epoch ns), everything else as on the wire.
 
 export interface LockWait {
@@ -126,4 +135,11 @@ export interface CpuSamples {
   frames: CpuFrameJson[];
   stacks: number[][];
   samples: Array<{ t: bigint; stack: number }>;
+}
+
+/** A GC pause or an event-loop stall; `kind` is "" for stalls. */
+export interface Pause {
+  start: bigint;
+  duration: number;
+  kind: string;
 }

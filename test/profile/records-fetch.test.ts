@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RuntimeError } from '../../src/errors.js';
-import { fetchAgentIndex, fetchAgentRecords } from '../../src/profile/records-fetch.js';
+import { fetchAgentIndex, fetchAgentPauses, fetchAgentRecords, fetchAgentRecordsIfAny } from '../../src/profile/records-fetch.js';
 import { listen } from '../helpers/servers.js';
 
 /**
@@ -61,6 +61,37 @@ describe('records reader', () => {
       for (const e of [newer, plain, broken]) assert.ok(!(await fetchAgentRecords(e.url).catch((x: Error) => x.message)).toString().includes('\n'));
     } finally {
       await Promise.all([newer.close(), plain.close(), broken.close()]);
+    }
+  });
+
+  it('tells an endpoint the agent does not have (its own 404) from a server that is no agent at all', async () => {
+    const missing = await listen((req, res) => {
+      res.setHeader('X-Tailprobe-Agent', 'go/0.2.0');
+      if (req.url?.startsWith('/debug/tailprobe/gc')) {
+        res.setHeader('Content-Type', 'application/json');
+        res.end(JSON.stringify({ format: 'tailprobe-records/1', dropped: 2, pauses: [
+          { start: '1764686400020000000', duration: 300000, kind: 'stop-the-world' },
+          { start: '1764686400010000000', duration: 100000, kind: 'stop-the-world' },
+        ] }));
+        return;
+      }
+      res.statusCode = 404;
+      res.end('404 page not found\n');
+    });
+    const plain404 = await listen((_req, res) => ((res.statusCode = 404), res.end('not found')));
+    try {
+      assert.equal(await fetchAgentPauses(missing.url, 'eventloop'), null, 'a Go agent has no event loop');
+      assert.equal(await fetchAgentRecordsIfAny(missing.url), null);
+      await assert.rejects(fetchAgentRecords(missing.url), /keeps no per-request records/);
+      const gc = await fetchAgentPauses(missing.url, 'gc', 1n, 2n);
+      assert.deepEqual(gc, { dropped: 2, pauses: [
+        { start: 1764686400010000000n, duration: 100000, kind: 'stop-the-world' },
+        { start: 1764686400020000000n, duration: 300000, kind: 'stop-the-world' },
+      ] }, 'oldest first, instants exact');
+      await assert.rejects(fetchAgentPauses(plain404.url, 'eventloop'), (e: Error) => e instanceof RuntimeError && /HTTP 404/.test(e.message));
+      await assert.rejects(fetchAgentIndex(plain404.url), /no tailprobe records here/);
+    } finally {
+      await Promise.all([missing.close(), plain404.close()]);
     }
   });
 });
