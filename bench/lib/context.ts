@@ -81,6 +81,30 @@ export function scratchDir(): string {
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * Waits (up to 30 s) until nginx holds no client connection and has stopped serving: a peer that
+ * overran the server (vegeta at 50k req/s opens thousands of connections and times them out) must
+ * not leave its backlog to be served during the next tool's run, which would measure the leftover.
+ */
+async function drained(ctx: Ctx): Promise<void> {
+  const t0 = performance.now();
+  let open = NaN;
+  let last = NaN;
+  while (performance.now() - t0 < 30_000) {
+    try {
+      open = await ctx.nginx.connections();
+      const served = (await ctx.nginx.requests()).requests;
+      if (open <= 0 && served === last) break;
+      last = served;
+    } catch {
+      /* a slow status answer is a busy server: keep waiting */
+    }
+    await pause(200);
+  }
+  const waited = performance.now() - t0;
+  if (waited > 1000) ctx.log(`    waited ${(waited / 1000).toFixed(1)}s for nginx to drain (${Number.isNaN(open) ? '?' : open} connection(s) still open)`);
+}
+
+/**
  * Runs one tool while the server counts what it serves; returns a record with the server-side
  * steady-state rate and the nginx worker's CPU next to the figures the tool reports. A failing run
  * is recorded (with its error) and the suite goes on: one broken peer must not void the others.
@@ -134,6 +158,7 @@ export async function measure(
   );
   for (const note of rec.notes ?? []) ctx.log(`    ${at.tool} warns: ${note}`);
   await pause(500); // let sockets close and the CPU settle before the next tool
+  await drained(ctx);
   return rec;
 }
 

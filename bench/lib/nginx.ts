@@ -70,6 +70,8 @@ export interface Nginx {
   version: string;
   /** Requests nginx has served so far, excluding our own stub_status polls. */
   requests(): Promise<{ requests: number; at: number }>;
+  /** Client connections nginx holds open now, not counting the poll that asks. */
+  connections(): Promise<number>;
   /** CPU seconds used so far by the worker process(es). */
   workerCpuSec(): number;
   stop(): Promise<void>;
@@ -187,6 +189,11 @@ export async function startNginx(binary: string): Promise<Nginx> {
         polls++;
         // Each poll is itself a request counted by stub_status, the current one included.
         return { requests: parseStubStatus(text).requests - polls, at };
+      },
+      async connections() {
+        const text = await get(statusUrl);
+        polls++;
+        return parseStubStatus(text).active - 1;
       },
       workerCpuSec() {
         return workerPids.reduce((s, p) => s + processCpuSec(p), 0);

@@ -45,6 +45,12 @@ export async function runVegeta(opts: {
   const env = { ...process.env, GOMAXPROCS: String(opts.cores) };
   const args = ['attack', `-targets=${targets}`, `-rate=${opts.rate}`, `-duration=${opts.durationSec}s`, `-connections=${opts.connections}`, `-output=${out}`];
   if (opts.rate === 0) args.push(`-max-workers=${opts.connections}`, `-workers=${opts.connections}`);
+  // At a fixed rate vegeta adds workers when it falls behind and, with -connections bounding only
+  // the *idle* ones, opens a connection per extra worker and closes it after one request: at 50k
+  // req/s that is ~22k connections in TIME_WAIT within 5 s, the loopback's ephemeral ports run out
+  // and the next tool measured cannot connect. -max-connections holds it to the same connections
+  // as every other tool here.
+  else args.push(`-max-connections=${opts.connections}`);
   const proc = await runProcess(opts.binary, args, { timeoutMs: (opts.durationSec + 60) * 1000, env });
   if (proc.code !== 0) throw new Error(`vegeta attack exited with ${proc.code ?? proc.signal}: ${proc.stderr.trim()}`);
   const fileBytes = statSync(out).size;

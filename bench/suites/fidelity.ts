@@ -70,7 +70,9 @@ export async function fidelitySuite(ctx: Ctx): Promise<SuiteResult> {
     {
       name: 'autocannon -R',
       run: async (rate) => {
-        const r = await runAutocannon({ url, connections: C, durationSec: D, rate, workers: W > 1 ? W : undefined });
+        // autocannon splits -c among its -w workers but gives each the whole -R (autocannon 9,
+        // lib/manager.js): ask each worker for its share, or it sends W times the rate.
+        const r = await runAutocannon({ url, connections: C, durationSec: D, rate: W > 1 ? Math.round(rate / W) : rate, workers: W > 1 ? W : undefined });
         const s = r.summary;
         return {
           figures: { requests: s.requests, toolAchieved: s.requests / (rate * s.durationSec), p50: s.latency.p50, p99: s.latency.p99, cpuCores: r.proc.cpuSec / (r.proc.wallMs / 1000) },
@@ -99,7 +101,7 @@ export async function fidelitySuite(ctx: Ctx): Promise<SuiteResult> {
 
   if (tools.vegeta) {
     const vegeta = tools.vegeta;
-    // vegeta's own pacer (open model like tailprobe's), GOMAXPROCS=1: the same one core.
+    // vegeta's own pacer (open model like tailprobe's), GOMAXPROCS = the workers: the same cores.
     toolList.push({
       name: 'vegeta',
       run: async (rate) => {
@@ -204,7 +206,7 @@ export async function fidelitySuite(ctx: Ctx): Promise<SuiteResult> {
     method:
       `Fixed rates, ${D}s each, every tool with ${wText} (tailprobe -workers, autocannon -w, wrk -t, vegeta GOMAXPROCS) and tailprobe with ${C} connections; achieved = nginx's request count over the steady window / asked. ` +
       `p50 compared with wrk paced by its Lua delay() to about the same rate (1 ms timers, so bursty) and with wrk's closed-loop p50 on 1 connection. ` +
-      `autocannon latencies have 1 ms resolution. vegeta (when found): its own pacer, GOMAXPROCS=1. load around = the 1-minute load average just before and after each repetition (min..max).`,
+      `autocannon latencies have 1 ms resolution. vegeta (when found): its own pacer, GOMAXPROCS=${W}, -max-connections=${C}. load around = the 1-minute load average just before and after each repetition (min..max).`,
     runs,
     summary,
     tables: [table + floorLine],
