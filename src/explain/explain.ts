@@ -307,16 +307,21 @@ export function explain(client: ClientRequests, info: RunInfo, capture: AgentCap
   let matched = 0;
   for (const i of slowIdx) {
     const parts = partsOf(i);
+    // The cause is the part with the most excess over its typical value; a slow request with no
+    // part above its typical (each a little longer: medians do not add up) is put on its largest
+    // part, not on whichever part came first.
     let cause = UNRECORDED;
     let best = -1;
+    let bestPart = -1;
     for (const [k, v] of parts) {
       const ex = Math.max(0, v - (typical.get(k) ?? 0));
       const r = row(k);
       r.excess += ex;
       r.total += v;
       if (ex > 0) r.touched++;
-      if (ex > best) {
+      if (ex > best || (ex === best && v > bestPart)) {
         best = ex;
+        bestPart = v;
         cause = k;
       }
     }

@@ -136,6 +136,21 @@ test('explain: on a run with known causes, the slow requests are attributed to t
   }
 });
 
+test('explain: a slow request with no part above its typical value is put on its largest part, not on the first one', () => {
+  // Every request alike (2 ms, sent 50 µs late) and all of them "slow": nothing has excess, and the
+  // generator's 50 µs, listed first, must not become the cause of the tail.
+  const base = 1_700_000_000_000_000_000n;
+  const info: RunInfo = { name: '', pacer: '100/1s', rate: 100, maxMode: false, duration: 1e9, targets: [], targetCount: 1, workers: 1, connections: 1, startedAt: base, version: 'test', id: 'abcdef0123456789', traceparent: true };
+  const client = new ClientRequests(base);
+  for (let i = 0; i < 100; i++) {
+    client.add({ attack: '', seq: i, code: 200, timestamp: base + BigInt(i * 1e7), latency: 2e6, sendLag: 50_000, bytesOut: 0, bytesIn: 10, error: '', body: null, method: 'GET', url: 'http://x/', headers: null });
+  }
+  const e = explain(client, info, null, { above: { latencyNs: 1e6 } });
+  assert.equal(e.slow, 100);
+  assert.equal(e.causes.find((c) => c.key === 'generator')?.requests ?? 0, 0);
+  assert.equal(e.causes.find((c) => c.key === 'unrecorded')?.requests, 100);
+});
+
 test('explain: without records it says what it cannot attribute; results without ids are refused', () => {
   const { client, info } = synthetic(0n);
   const e = explain(client, info, null, { above: { latencyNs: 10e6 } });
