@@ -3,6 +3,7 @@ import { Metrics } from './metrics.js';
 import type { WindowInterval } from './window.js';
 import { HlogWriter } from './hlog.js';
 import { openResults, type ResultSource } from '../results/reader.js';
+import type { Result } from '../results/result.js';
 
 /**
  * Results (any format tailprobe reads) to an HdrHistogram interval log: what `encode -to=hlog` and
@@ -13,6 +14,11 @@ import { openResults, type ResultSource } from '../results/reader.js';
  * Results files are in completion order only roughly (workers flush in batches), so intervals stay
  * open for `reorderNs` (10 s) after a later one has started; a result later than that joins the
  * oldest interval still open and is counted in `late`. Totals are exact either way.
+ *
+ * Several inputs (the shards of one distributed run, or runs side by side) are merged by completion
+ * time, result by result, as if they were one file: read one after another, the second shard's
+ * results would all land "late" in the first one's last interval. Intervals then count from the
+ * earliest start among them.
  * Memory: the open intervals' histograms (about 0.4 MB each), whatever the number of results.
  */
 export interface HlogEncodeOptions {
@@ -68,26 +74,45 @@ export async function encodeHlog(
     }
   };
 
-  for (const src of sources) {
-    for await (const batch of src.batches()) {
-      for (const r of batch) {
-        if (writer === null) {
-          start = src.meta.info?.startedAt || r.timestamp;
-          writer = new HlogWriter(write, { startNs: start, comment: 'tailprobe: latency in µs from the scheduled send time; Tag=send-lag: send lag in µs' });
-        }
-        if (r.sendLag >= 0) sendLagRecorded = true;
-        total.add(r);
-        const done = r.timestamp + BigInt(Math.round(r.latency));
-        let index = done > start ? (done - start) / intervalNs : 0n;
-        if (index < lowest) {
-          index = lowest;
-          late++;
-        }
-        let m = open.get(index);
-        if (!m) open.set(index, (m = new Metrics()));
-        m.add(r);
-        if (index - slack > lowest) flushBelow(index - slack);
-      }
+  const add = (r: Result, startNs: bigint) => {
+    if (writer === null) {
+      start = startNs;
+      writer = new HlogWriter(write, { startNs: start, comment: 'tailprobe: latency in µs from the scheduled send time; Tag=send-lag: send lag in µs' });
+    }
+    if (r.sendLag >= 0) sendLagRecorded = true;
+    total.add(r);
+    let index = doneAt(r) > start ? (doneAt(r) - start) / intervalNs : 0n;
+    if (index < lowest) {
+      index = lowest;
+      late++;
+    }
+    let m = open.get(index);
+    if (!m) open.set(index, (m = new Metrics()));
+    m.add(r);
+    if (index - slack > lowest) flushBelow(index - slack);
+  };
+
+  if (sources.length === 1) {
+    const src = sources[0]!;
+    for await (const batch of src.batches()) for (const r of batch) add(r, src.meta.info?.startedAt || r.timestamp);
+  } else {
+    // One cursor per input, holding one batch; the next result is the earliest-completing head.
+    const cursors: Cursor[] = [];
+    for (const src of sources) {
+      const c: Cursor = { src, it: src.batches()[Symbol.asyncIterator](), batch: [], pos: 0 };
+      if (await refill(c)) cursors.push(c);
+    }
+    let earliest = 0n;
+    for (const c of cursors) {
+      const t = c.src.meta.info?.startedAt || c.batch[0]!.timestamp;
+      if (earliest === 0n || t < earliest) earliest = t;
+    }
+    while (cursors.length > 0) {
+      let k = 0;
+      for (let j = 1; j < cursors.length; j++) if (doneAt(cursors[j]!.batch[cursors[j]!.pos]!) < doneAt(cursors[k]!.batch[cursors[k]!.pos]!)) k = j;
+      const c = cursors[k]!;
+      add(c.batch[c.pos++]!, earliest);
+      if (c.pos === c.batch.length && !(await refill(c))) cursors.splice(k, 1);
     }
   }
   if (writer === null) {
@@ -101,6 +126,29 @@ export async function encodeHlog(
   const only = sources.length === 1 ? sources[0]!.meta : null;
   writer.totals(total, { info: only?.info, health: only?.health });
   return { sources, metrics: total, intervals, late };
+}
+
+/** When a result completed: its scheduled send time plus its latency (epoch ns). */
+const doneAt = (r: Result): bigint => r.timestamp + BigInt(Math.round(r.latency));
+
+interface Cursor {
+  src: ResultSource;
+  it: AsyncIterator<Result[]>;
+  batch: Result[];
+  pos: number;
+}
+
+/** The cursor's next non-empty batch; false at the end of its input. */
+async function refill(c: Cursor): Promise<boolean> {
+  for (;;) {
+    const next = await c.it.next();
+    if (next.done) return false;
+    if (next.value.length > 0) {
+      c.batch = next.value;
+      c.pos = 0;
+      return true;
+    }
+  }
 }
 
 /** A whole Metrics as one window interval (what an interval's own Metrics holds). */

@@ -601,3 +601,53 @@ test('an interrupt during -prometheus-linger loses nothing: the results file and
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the shards of one run logged together give the intervals of the whole run: merged by completion time, none late', { timeout: 60_000 }, async () => {
+  const dir = tempDir();
+  try {
+    const t0 = 1_800_000_000_000_000_000n;
+    const info = {
+      name: '', pacer: '1000/1s', rate: 1000, maxMode: false, duration: 20e9, targets: ['GET http://127.0.0.1/'], targetCount: 1,
+      workers: 1, connections: 10, startedAt: t0, version: 'test',
+    };
+    const writeFile = async (path: string, keep: (i: number) => boolean) => {
+      const chunks: Buffer[] = [];
+      const sink = new (await import('node:stream')).Writable({ write(c, _e, cb) { chunks.push(c); cb(); } });
+      const w = createResultWriter(sink, 'binary');
+      w.writeMeta({ info });
+      for (let i = 0; i < 20_000; i++) {
+        if (!keep(i)) continue;
+        w.write({
+          attack: '', seq: i, code: 200, timestamp: t0 + BigInt(i) * 1_000_000n, latency: 1e6 + (i % 50) * 1e5,
+          bytesOut: 0, bytesIn: 2, error: '', body: null, method: 'GET', url: 'http://127.0.0.1/', headers: null, sendLag: 10_000,
+        });
+      }
+      await w.close();
+      writeFileSync(path, Buffer.concat(chunks));
+    };
+    // Two shards of one schedule (even and odd requests, as -shard=1/2 and 2/2 split it), 20 s long:
+    // longer than the 10 s an interval waits for stragglers, so reading them one after the other
+    // would put the second shard's first half into the first shard's last open interval.
+    await writeFile(join(dir, 'whole.bin'), () => true);
+    await writeFile(join(dir, 'a.bin'), (i) => i % 2 === 0);
+    await writeFile(join(dir, 'b.bin'), (i) => i % 2 === 1);
+    const counts = (text: string) => {
+      const reader = new hdr.HistogramLogReader(text, 64);
+      const out: number[] = [];
+      for (let h = reader.nextIntervalHistogram(); h; h = reader.nextIntervalHistogram()) if (h.tag !== 'send-lag') out.push(h.totalCount);
+      return out;
+    };
+    let whole = '';
+    let shards = '';
+    const w = await encodeHlog([join(dir, 'whole.bin')], (t) => (whole += t), { intervalNs: 1e9 });
+    const s = await encodeHlog([join(dir, 'a.bin'), join(dir, 'b.bin')], (t) => (shards += t), { intervalNs: 1e9 });
+    assert.equal(s.late, 0);
+    assert.equal(s.metrics.requests, 20_000);
+    assert.equal(s.intervals, w.intervals);
+    assert.deepEqual(counts(shards), counts(whole));
+    // One interval per second of the schedule, each with its ~1000 completions (the last: the stragglers).
+    assert.ok(counts(whole).slice(0, -1).every((n) => n >= 990 && n <= 1000), counts(whole).join(','));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
