@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import dc from 'node:diagnostics_channel';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 // The module's binding, not the global: in Node `globalThis.performance` is a getter on every access.
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -18,9 +19,15 @@ import { parentIdFromWords as parentIdOf, parseTraceparentInto, traceIdFromWords
  *
  * Hot-path cost per request: two clock reads, a scan of the raw header list for `traceparent`, six
  * words of hex parsed into a typed array, a few array stores, one number property on the response
- * and AsyncLocalStorage.enterWith (no object, no JSON, no string built: method and url are the
+ * and one on its connection, and AsyncLocalStorage.enterWith (no object, no JSON, no string built: method and url are the
  * parser's own strings). The ring's slot number is the ALS store, so tailprobe/sync's wait
  * observer (below) can tell which request a contended lock wait belongs to.
+ *
+ * A client that gives up (its timeout, a closed connection) before the response finishes never
+ * gets `response.finish`, and those are the slowest requests of all, the ones `explain` is asked
+ * about. So each connection gets one 'close' listener (per connection, not per request) and
+ * carries the tag of the request in flight on it; a connection that closes with one still in
+ * flight ends that record there, marked aborted.
  *
  * AsyncLocalStorage (only once the process has a tailprobe/sync lock; before that nothing can wait
  * and the store would cost every promise something): enterWith in the request-start subscriber runs synchronously before the
@@ -38,10 +45,12 @@ export const MAX_WAITS_PER_RECORD = 1024;
 export const MAX_PATH = 256;
 
 /** Bytes of typed-array state per record (the ring's fixed cost; strings are extra). */
-export const FIXED_BYTES_PER_RECORD = 8 /* seq */ + 8 /* start */ + 8 /* end */ + 8 /* bytes */ + 2 /* status */ + 1 /* traced */ + 24 /* ids */ + 3 * 8 /* method, path, waits refs */;
+export const FIXED_BYTES_PER_RECORD = 8 /* seq */ + 8 /* start */ + 8 /* end */ + 8 /* bytes */ + 2 /* status */ + 1 /* traced */ + 1 /* aborted */ + 24 /* ids */ + 3 * 8 /* method, path, waits refs */;
 
 const kSlot = Symbol('tailprobe.requestSlot');
 const kAgentServer = Symbol('tailprobe.agentServer');
+/** On a connection: the tag of the request in flight on it (0: none); present once it is watched. */
+const kInFlight = Symbol('tailprobe.inFlight');
 
 /** Marks the agent's own listener: its requests are never recorded. */
 export function markAgentServer(server: Server): void {
@@ -61,6 +70,7 @@ interface Wait {
 interface ChannelMessage {
   request: IncomingMessage;
   response: ServerResponse;
+  socket: Socket;
   server: Server;
 }
 
@@ -135,6 +145,8 @@ export class RequestRecorder {
   private readonly bytes: Float64Array;
   private readonly status: Uint16Array;
   private readonly traced: Uint8Array;
+  /** 1: the connection closed before the response finished (end = the close). */
+  private readonly aborted: Uint8Array;
   private readonly ids: Uint32Array;
   private readonly methods: string[];
   private readonly paths: string[];
@@ -158,6 +170,8 @@ export class RequestRecorder {
   private attributing = false;
   readonly als = new AsyncLocalStorage<number | undefined>();
   private unsubscribe: Array<() => void> = [];
+  /** The connections' 'close' listener: one function for all (the emitter passes the socket as `this`). */
+  private readonly onSocketClose: (this: Socket) => void;
 
   constructor(opts: RequestRecorderOptions = {}) {
     const cap = opts.capacity ?? 100_000;
@@ -169,10 +183,15 @@ export class RequestRecorder {
     this.bytes = new Float64Array(cap);
     this.status = new Uint16Array(cap);
     this.traced = new Uint8Array(cap);
+    this.aborted = new Uint8Array(cap);
     this.ids = new Uint32Array(cap * 6);
     this.methods = new Array<string>(cap).fill('');
     this.paths = new Array<string>(cap).fill('');
     this.waits = new Array<Wait[] | null>(cap).fill(null);
+    const recorder = this;
+    this.onSocketClose = function (this: Socket) {
+      recorder.socketClosed(this);
+    };
   }
 
   /** Subscribes to the http server channels; false (and one reason) when this Node has none. */
@@ -219,7 +238,13 @@ export class RequestRecorder {
     this.methods[i] = req.method ?? '';
     this.paths[i] = url.length > MAX_PATH ? cut(url) : url;
     this.waits[i] = null;
+    this.aborted[i] = 0;
     (m.response as unknown as Record<symbol, number>)[kSlot] = tag;
+    const sock = m.socket as unknown as Record<symbol, number> | null | undefined;
+    if (sock) {
+      if (sock[kInFlight] === undefined) m.socket.on('close', this.onSocketClose);
+      sock[kInFlight] = tag;
+    }
     if (this.attributing) this.als.enterWith(tag);
   };
 
@@ -228,8 +253,11 @@ export class RequestRecorder {
     const tag = (res as unknown as Record<symbol, number | undefined>)[kSlot];
     if (tag === undefined) return;
     const end = performance.now();
-    this.recorded++;
+    const sock = (message as ChannelMessage).socket as unknown as Record<symbol, number> | null | undefined;
+    if (sock && sock[kInFlight] === tag) sock[kInFlight] = 0;
     const i = (tag - 1) % this.capacity;
+    if (this.seqs[i] === tag && this.endMs[i] !== 0) return; // already ended: its connection closed first
+    this.recorded++;
     if (this.seqs[i] !== tag) {
       this.dropped++; // its slot was taken by a newer request while it was in flight
       return;
@@ -239,6 +267,21 @@ export class RequestRecorder {
     // Node sends no body for HEAD whatever the handler wrote (the Go companion says 0 as well).
     this.bytes[i] = this.methods[i] === 'HEAD' ? 0 : bodyBytes(res);
   };
+
+  /** A connection closed: a request still in flight on it ends now, aborted (no response finished). */
+  private socketClosed(socket: Socket): void {
+    const sock = socket as unknown as Record<symbol, number>;
+    const tag = sock[kInFlight]!;
+    sock[kInFlight] = 0;
+    if (!tag) return;
+    const i = (tag - 1) % this.capacity;
+    if (this.seqs[i] !== tag || this.endMs[i] !== 0) return; // overwritten, or finished after all
+    this.recorded++;
+    this.endMs[i] = performance.now();
+    this.status[i] = 0;
+    this.bytes[i] = -1;
+    this.aborted[i] = 1;
+  }
 
   /** From now on, requests enter their store, so lock waits can be attributed (WaitObserver.firstLock). */
   attributeWaits(): void {
@@ -295,6 +338,7 @@ export class RequestRecorder {
       status: this.status[i]!,
       bytes: this.bytes[i]!,
     };
+    if (this.aborted[i] === 1) rec.aborted = true;
     if (this.lockWaits) {
       const list = this.waits[i];
       rec.waits = list === null ? [] : list.map((w): LockWaitJson => {

@@ -39,7 +39,8 @@ export {
 } from './fetch.js';
 export { captureProfiles, parseProfileTypes, CaptureError, type CaptureOptions, type CapturedProfile } from './capture.js';
 export { fetchAgentEvents } from './events.js';
-export { fetchAgentIndex, fetchAgentRecords, fetchAgentCpuSamples } from './records-fetch.js';
+export { fetchAgentIndex, fetchAgentRecords, fetchAgentRecordsIfAny, fetchAgentPauses, fetchAgentCpuSamples } from './records-fetch.js';
+export { checkRecordsFormat, decodeCpuSamples, decodePauses, decodeRequestRecord, decodeRequestRecords, epochNs } from './records-decode.js';
 export * from './records.js';
 export { flameGraphHtml, type FlameOptions } from './flame.js';
 export {

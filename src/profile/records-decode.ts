@@ -59,6 +59,7 @@ export function decodeRequestRecord(where: string, r: unknown): RequestRecord {
     status: num(r.status),
     bytes: num(r.bytes, -1),
     ...(Array.isArray(r.waits) ? { waits: r.waits.map((w) => decodeWait(where, isObject(w) ? w : {})) } : {}),
+    ...(r.aborted === true ? { aborted: true as const } : {}),
   };
 }
 

@@ -53,6 +53,11 @@ export interface RequestRecordJson {
   bytes: number;
   /** Absent when the agent cannot see lock waits per request. */
   waits?: LockWaitJson[];
+  /**
+   * Present (true) only when the client's connection closed before the response finished (Node):
+   * `end` is the close, `status` 0, `bytes` -1.
+   */
+  aborted?: true;
 }
 
 export interface RequestsJson {
@@ -115,6 +120,8 @@ export interface RequestRecord {
   bytes: number;
   /** undefined when the agent cannot see lock waits per request (see features). */
   waits?: LockWait[];
+  /** True when the connection closed before the response finished (`end` is the close). */
+  aborted?: true;
 }
 
 export interface RequestRecords {

@@ -254,6 +254,56 @@ describe('agent request records', () => {
     }
   });
 
+  it('ends the record of a request whose client gave up at the close, marked aborted, and keeps the next one on a kept-alive socket apart', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const svc = await service(async (req, res) => {
+      if (req.url === '/slow') await held; // answers only after the client has gone
+      res.end('done');
+    });
+    const agent = await startAgent({ port: 0 });
+    const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      // One kept-alive request first: its socket gets the agent's close listener, its record is whole.
+      const first = await sendTraced(`${svc.url}/fast`, keepAlive);
+      const t = newTrace();
+      const sentAt = wallClockNs();
+      const gaveUp = await new Promise<bigint>((resolve) => {
+        const req = request(`${svc.url}/slow`, { headers: { traceparent: t.header } });
+        req.on('error', () => resolve(wallClockNs()));
+        req.end();
+        setTimeout(() => req.destroy(), 100);
+      });
+      // The server sees the close a moment after the client destroys its socket.
+      let got = await fetchAgentRecords(agent.url);
+      for (let i = 0; i < 50 && !got.requests.some((r) => r.trace === t.trace); i++) {
+        await sleep(20);
+        got = await fetchAgentRecords(agent.url);
+      }
+      const aborted = byTrace(got.requests, t.trace);
+      assert.equal(aborted.aborted, true);
+      assert.equal(aborted.status, 0, 'no response was finished');
+      assert.equal(aborted.bytes, -1);
+      assert.ok(aborted.start >= sentAt && aborted.end >= gaveUp - 1_000_000n, `ends at the close (${aborted.end - gaveUp} ns from the client's destroy)`);
+      const whole = byTrace(got.requests, first.trace);
+      assert.equal(whole.aborted, undefined);
+      assert.equal(whole.status, 200);
+      // The handler answering later (into a closed socket) does not record the request twice.
+      release();
+      await sleep(50);
+      const second = await sendTraced(`${svc.url}/fast`, keepAlive);
+      got = await fetchAgentRecords(agent.url);
+      assert.equal(got.requests.filter((r) => r.trace === t.trace).length, 1);
+      assert.equal(byTrace(got.requests, second.trace).aborted, undefined);
+      assert.equal(got.recorded, 3);
+    } finally {
+      release();
+      keepAlive.destroy();
+      await agent.close();
+      await svc.close();
+    }
+  });
+
   it('says 0 body bytes for a HEAD request, whatever the handler wrote (Node sends none), as the Go companion does', async () => {
     const svc = await service((_req, res) => res.end('hello'));
     const agent = await startAgent({ port: 0 });
