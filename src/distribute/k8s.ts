@@ -30,6 +30,16 @@ export interface K8sJobOptions {
   pacer: PacerSpec;
   /** The attack's -duration, ns (must be > 0: a Job must end). */
   durationNs: number;
+  /**
+   * The attack's -timeout, ns (default 30 s; 0 = none, counted as 30 s): how long the requests in
+   * flight at the end may still take, so part of the Job's deadline.
+   */
+  timeoutNs?: number;
+  /**
+   * The attack's -drain, ns (default 5 s): how long a stopped pod's requests in flight may take
+   * before it writes its results, so the pod's grace period between SIGTERM and SIGKILL exceeds it.
+   */
+  drainNs?: number;
   /** The agreed start, ns since the epoch. */
   startAtNs: bigint;
   /**
@@ -110,8 +120,12 @@ export function k8sJobManifest(o: K8sJobOptions): { apiVersion: 'v1'; kind: 'Lis
   const ns = o.namespace ? { namespace: o.namespace } : {};
   const labels = { 'app.kubernetes.io/name': 'tailprobe', 'app.kubernetes.io/instance': o.name };
   const leadS = Math.max(0, Math.ceil(Number(o.startAtNs - wallClockNs()) / 1e9));
-  // Time to start, run and drain (the default 30 s timeout), with a margin: a pod that hangs ends.
-  const deadlineS = leadS + Math.ceil(o.durationNs / 1e9) + 30 + 120;
+  // Time to start, run and let the last requests time out, with a margin: a pod that hangs ends.
+  const timeoutS = o.timeoutNs === undefined || o.timeoutNs <= 0 ? 30 : Math.ceil(o.timeoutNs / 1e9);
+  const deadlineS = leadS + Math.ceil(o.durationNs / 1e9) + timeoutS + 120;
+  // SIGTERM (Job deleted, deadline reached) to SIGKILL: the drain, then 30 s to write and print the
+  // results (Kubernetes' default grace period is 30 s, shorter than a long -drain).
+  const graceS = Math.max(30, Math.ceil((o.drainNs ?? 5e9) / 1e9) + 30);
   const mounts: object[] = [{ name: 'targets', mountPath: TARGETS_DIR, readOnly: true }];
   const volumes: object[] = [{ name: 'targets', configMap: { name: `${o.name}-targets` } }];
   if (o.collect === 'volume') {
@@ -166,6 +180,7 @@ export function k8sJobManifest(o: K8sJobOptions): { apiVersion: 'v1'; kind: 'Lis
         metadata: { labels },
         spec: {
           restartPolicy: 'Never',
+          terminationGracePeriodSeconds: graceS,
           // One generator per node where the cluster allows: pods on one node share its CPU and NIC.
           affinity: {
             podAntiAffinity: {

@@ -54,6 +54,15 @@ test('the generated Job manifest passes the Kubernetes API schema (kubernetes-mo
       assert.deepEqual(c.resources, podResources(500)); // 2000/s over 4 pods
       assert.equal(c.resources.limits.cpu, undefined, 'no CPU limit: throttling would be the tail');
     }
+    // The Job's deadline counts the attack's -timeout (the last requests' time to end) and a pod's
+    // grace period its -drain (a stopped pod writes its results before the SIGKILL).
+    const jobOf = (m: Manifest) => m.items.find((i) => i.kind === 'Job')!;
+    const plain = jobOf(await generate(dir, ['-start-in=10s', '--', '-rate=100', '-duration=60s']));
+    const long = jobOf(await generate(dir, ['-start-in=10s', '--', '-rate=100', '-duration=60s', '-timeout=5m', '-drain=2m']));
+    assert.equal(plain.spec.template.spec.terminationGracePeriodSeconds, 35);
+    assert.equal(long.spec.template.spec.terminationGracePeriodSeconds, 150);
+    assert.ok(long.spec.activeDeadlineSeconds - plain.spec.activeDeadlineSeconds >= 269, `${long.spec.activeDeadlineSeconds} vs ${plain.spec.activeDeadlineSeconds}`);
+    assert.ok(plain.spec.activeDeadlineSeconds >= 10 + 60 + 30 + 120 - 1);
     // The validator is real: a manifest that breaks the schema is refused.
     const bad = await generate(dir, ['--', '-rate=100', '-duration=10s']);
     const job = bad.items.find((i) => i.kind === 'Job')!;

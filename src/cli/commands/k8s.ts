@@ -83,6 +83,8 @@ export const command: Command = {
       attackArgs,
       pacer: pacer.spec,
       durationNs: attack.number('duration'),
+      timeoutNs: attack.number('timeout'),
+      drainNs: attack.number('drain'),
       startAtNs,
       collect,
       ...(args.string('volume-claim') ? { volumeClaim: args.string('volume-claim') } : {}),
