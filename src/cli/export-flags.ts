@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js';
 import { hlogAttackPlugin } from '../export/hlog.js';
 import { parseListenAddress, prometheusAttackPlugin } from '../export/prometheus.js';
 import type { AttackExtension } from './attack-extension.js';
+import { writeError } from './output.js';
 
 /**
  * The flag adapters of `attack -prometheus-addr` and `attack -hlog`: flags in, library plugins
@@ -57,7 +58,8 @@ export const HLOG_ATTACK_EXTENSION: AttackExtension = {
     try {
       fd = openSync(path, 'w');
     } catch (err) {
-      throw new UsageError(`attack: cannot write -hlog "${path}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      // As -output fails to open (src/cli/output.ts): the same line, exit 1.
+      throw writeError('attack', path, err as NodeJS.ErrnoException);
     }
     return hlogAttackPlugin({ out: createWriteStream('', { fd }), name: path, intervalMs: intervalNs / 1e6 });
   },

@@ -302,8 +302,11 @@ test('exporter problems: a busy port, a non-loopback address without a token, an
     assert.match(badAddr.stderr, /^tailprobe: attack: invalid value "nonsense" for flag -prometheus-addr .*\n$/);
 
     const noDir = await runCli(['attack', '-rate=10', '-duration=1s', `-hlog=${join(dir, 'missing', 'x.hlog')}`], { input });
-    assert.equal(noDir.code, 2);
-    assert.match(noDir.stderr, /^tailprobe: attack: cannot write -hlog ".*x\.hlog": ENOENT\n$/);
+    assert.equal(noDir.code, 1);
+    assert.match(noDir.stderr, /^tailprobe: attack: cannot write \S*x\.hlog: no such file or directory \(ENOENT\)\n$/);
+    const noOut = await runCli(['attack', '-rate=10', '-duration=1s', `-output=${join(dir, 'missing', 'x.bin')}`], { input });
+    assert.equal(noOut.stderr.replace('x.bin', 'x.hlog'), noDir.stderr, '-hlog and -output fail to open alike');
+    assert.equal(noOut.code, noDir.code);
     assert.equal(existsSync(out), false, 'no attack ran');
 
     // A usage error in the attack's own flags leaves an existing -hlog file as it was (and binds nothing).
