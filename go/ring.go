@@ -13,6 +13,7 @@ type requestRecord struct {
 	bytes      int64
 	status     int32
 	hasTrace   bool
+	aborted    bool // the client was gone (request context canceled) before the handler returned
 	trace      [16]byte
 	parent     [8]byte
 	method     string
@@ -29,6 +30,8 @@ type RequestRecord struct {
 	Path   string `json:"path"`
 	Status int    `json:"status"`
 	Bytes  int64  `json:"bytes"`
+	// Aborted is true when the client's connection closed before the handler returned.
+	Aborted bool `json:"aborted,omitempty"`
 }
 
 // requestRing is a fixed-size ring of records, the oldest overwritten first.
@@ -105,6 +108,7 @@ func (r *requestRing) query(since, until int64) (out []RequestRecord, recorded, 
 		o.Start, o.End = p.start, p.end
 		o.Method, o.Path = p.method, p.path
 		o.Status, o.Bytes = int(p.status), p.bytes
+		o.Aborted = p.aborted
 	}
 	return out, recorded, dropped
 }

@@ -169,6 +169,9 @@ func (rec *Recorder) Handler(h http.Handler) http.Handler {
 			default:
 				rr.status, rr.bytes = int32(rw.status), rw.bytes
 			}
+			// net/http cancels the request's context when the client's connection closes (and only
+			// after this wrapper returns otherwise): canceled now means the client gave up first.
+			rr.aborted = !rw.hijacked && r.Context().Err() != nil
 			if r.Method == http.MethodHead && !rw.hijacked {
 				rr.bytes = 0 // net/http eats a HEAD response's body: none was served
 			}

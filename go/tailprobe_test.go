@@ -156,6 +156,54 @@ func TestEveryRequestIsRecordedWithItsTraceStatusAndBytes(t *testing.T) {
 	}
 }
 
+func TestARequestWhoseClientGaveUpIsRecordedAborted(t *testing.T) {
+	rec := New(Options{Requests: 8})
+	defer rec.Close()
+	done := make(chan struct{})
+	srv := httptest.NewServer(rec.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			<-r.Context().Done() // until the client has gone
+			defer close(done)
+		}
+		fmt.Fprint(w, "ok")
+	})))
+	defer srv.Close()
+	get(t, srv.URL+"/fast", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/slow", nil)
+	if res, err := http.DefaultClient.Do(req); err == nil {
+		res.Body.Close()
+		t.Fatal("the slow request should have timed out")
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler never saw the client go")
+	}
+	var b requestsJSON
+	for i := 0; i < 50; i++ { // the record lands once the wrapper's defer has run
+		_, body := get(t, srv.URL+"/debug/tailprobe/requests", nil)
+		if err := json.Unmarshal(body, &b); err != nil {
+			t.Fatal(err)
+		}
+		if len(b.Requests) == 2 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(b.Requests) != 2 {
+		t.Fatalf("%d records", len(b.Requests))
+	}
+	fast, slow := b.Requests[0], b.Requests[1]
+	if _, ok := fast["aborted"]; ok || fast["path"] != "/fast" {
+		t.Errorf("a whole request is not aborted: %v", fast)
+	}
+	if slow["aborted"] != true || slow["path"] != "/slow" {
+		t.Errorf("the abandoned request: %v", slow)
+	}
+}
+
 func TestRecordsAreServedOldestFirstByStartNotByWhenTheyFinished(t *testing.T) {
 	r := newRequestRing(4)
 	r.add(&requestRecord{start: 20, end: 30, path: "/short"}) // began later, finished first
