@@ -101,6 +101,12 @@ export interface Explanation {
   slow: number;
   /** Results with a server record. */
   matched: number;
+  /**
+   * Slow requests whose client gave up before the response finished (the server record says
+   * `aborted`: a client timeout, a reset). Their server side ends at the close (Node) or when the
+   * handler returned (Go).
+   */
+  abortedSlow: number;
   /** The agent, or null when explained without one. */
   agent: string | null;
   clock: ClockOffset | null;
@@ -305,6 +311,7 @@ export function explain(client: ClientRequests, info: RunInfo, capture: AgentCap
   const slowParts: Array<{ i: number; parts: Breakdown; cause: string }> = [];
   const sites = new Map<string, LockSiteRow>();
   let matched = 0;
+  let abortedSlow = 0;
   for (const i of slowIdx) {
     const parts = partsOf(i);
     // The cause is the part with the most excess over its typical value; a slow request with no
@@ -329,6 +336,7 @@ export function explain(client: ClientRequests, info: RunInfo, capture: AgentCap
     slowParts.push({ i, parts, cause });
     const rec = bySeq.get(client.seq[i]!);
     if (rec) {
+      if (rec.aborted) abortedSlow++;
       for (const w of rec.waits ?? []) {
         const key = `${w.lock}\0${w.mode}\0${w.site}`;
         const s = sites.get(key) ?? sites.set(key, { lock: w.lock, mode: w.mode, site: w.site, waits: 0, totalNs: 0 }).get(key)!;
@@ -380,6 +388,7 @@ export function explain(client: ClientRequests, info: RunInfo, capture: AgentCap
     threshold: { text: th.text, ns: th.ns },
     slow: nSlow,
     matched,
+    abortedSlow,
     agent: capture ? capture.agent || capture.url : null,
     clock,
     causes,

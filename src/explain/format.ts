@@ -17,6 +17,7 @@ export function formatExplanation(e: Explanation): string {
   out.push(`explain: ${e.slow} of ${e.results} requests at or above ${e.threshold.text}; attack ${e.attackId}`);
   if (e.agent) {
     out.push(`server records: ${e.matched} of ${e.results} requests matched (${e.agent})`);
+    if (e.abortedSlow > 0) out.push(`clients gave up on ${e.abortedSlow} of the slow requests before the response finished (the server recorded them aborted)`);
     if (e.clock) {
       out.push(`clock: agent - generator = ${e.clock.offsetNs >= 0 ? '+' : '-'}${d(Math.abs(e.clock.offsetNs))} ± ${d(e.clock.uncertaintyNs)} (from ${e.clock.requests} requests${e.clock.consistent ? '' : '; inconsistent, see warnings'})`);
     }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { breakdown, estimateClockOffset, explain, ClientRequests, parseThreshold, type AgentCapture } from '../../src/explain/index.js';
+import { breakdown, estimateClockOffset, explain, formatExplanation, ClientRequests, parseThreshold, type AgentCapture } from '../../src/explain/index.js';
 import { EventIndex, subtract, clipMerge } from '../../src/explain/intervals.js';
 import { traceIdOf } from '../../src/results/trace-id.js';
 import type { Result, RunInfo } from '../../src/results/result.js';
@@ -149,6 +149,17 @@ test('explain: a slow request with no part above its typical value is put on its
   assert.equal(e.slow, 100);
   assert.equal(e.causes.find((c) => c.key === 'generator')?.requests ?? 0, 0);
   assert.equal(e.causes.find((c) => c.key === 'unrecorded')?.requests, 100);
+});
+
+test('explain: counts the slow requests whose client gave up before the response, and says so', () => {
+  const { client, info, capture } = synthetic(0n);
+  const marked = { ...capture, requests: capture.requests!.map((r, i) => (i % 100 === 7 ? { ...r, aborted: true as const } : r)) };
+  const e = explain(client, info, marked, { above: { latencyNs: 10e6 } });
+  assert.equal(e.abortedSlow, 10, 'the ten lock waiters');
+  assert.match(formatExplanation(e), /clients gave up on 10 of the slow requests before the response finished/);
+  const plain = explain(client, info, capture, { above: { latencyNs: 10e6 } });
+  assert.equal(plain.abortedSlow, 0);
+  assert.doesNotMatch(formatExplanation(plain), /gave up/);
 });
 
 test('explain: without records it says what it cannot attribute; results without ids are refused', () => {
