@@ -297,7 +297,9 @@ export class RequestRecorder {
   addWait(token: unknown, lock: string, mode: 'read' | 'write', site: StackFrame | null, startMs: number, durationNs: number, granted = true): void {
     if (typeof token !== 'number') return;
     const i = (token - 1) % this.capacity;
-    if (this.seqs[i] !== token || this.endMs[i] !== 0) return; // finished (a leaked store) or overwritten
+    // Finished (a leaked store) or overwritten; but a request its client gave up on while it waited
+    // keeps the wait that made it slow (the wait ends after the record does).
+    if (this.seqs[i] !== token || (this.endMs[i] !== 0 && this.aborted[i] !== 1)) return;
     let list = this.waits[i];
     if (list === null) list = this.waits[i] = [];
     if (list.length < MAX_WAITS_PER_RECORD) {

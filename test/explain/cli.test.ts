@@ -126,3 +126,26 @@ test('attack -explain captures the agent during the load (CPU samples included) 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('requests the client timed out waiting on a lock are explained: their server records end at the close, marked aborted, the lock named', async () => {
+  const dir = tempDir();
+  const svc = await startInjected('lock');
+  try {
+    const file = join(dir, 'r.bin');
+    const cap = join(dir, 'cap.json');
+    // The writer holds the lock 120 ms every 400 ms: requests arriving then wait past a 50 ms timeout.
+    const a = await runCli(['attack', '-rate=100', '-duration=3s', '-timeout=50ms', `-output=${file}`, `-explain=${svc.agent}`, `-explain-capture=${cap}`], { input: `GET ${svc.url}/x\n` });
+    assert.equal(a.code, 0, a.stderr);
+    const e = await runCli(['explain', file, `-capture=${cap}`, '-above=45ms', '-json']);
+    assert.equal(e.code, 0, e.stderr);
+    const j = JSON.parse(e.stdout.toString()) as { slow: number; matched: number; results: number; abortedSlow: number; causes: Array<{ key: string; requests: number }> };
+    assert.equal(j.matched, j.results, 'every request has its record, the timed-out ones too');
+    assert.ok(j.abortedSlow > 0 && j.abortedSlow <= j.slow, `${j.abortedSlow} aborted of ${j.slow} slow`);
+    assert.equal(j.causes[0]?.key, 'lock:truth-lock', JSON.stringify(j.causes));
+    const text = await runCli(['explain', file, `-capture=${cap}`, '-above=45ms']);
+    assert.match(text.stdout.toString(), /clients gave up on \d+ of the slow requests before the response finished/);
+  } finally {
+    await svc.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
