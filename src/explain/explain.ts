@@ -271,7 +271,11 @@ export function explain(client: ClientRequests, info: RunInfo, capture: AgentCap
   if (!capture) limits.push('no agent records (give -agent=URL or -capture=FILE): only the generator\'s part of each request is attributed');
   else if (capture.stalls === null) limits.push(`the agent (${capture.agent}) has no event loop to watch: stalls are not attributed`);
   if (capture && records !== null && records.some((r) => r.waits === null) && !records.some((r) => r.waits !== null)) {
-    limits.push(`the agent (${capture.agent}) sees lock waits only as aggregates (block and mutex profiles), not per request: lock waits are in "unexplained"`);
+    limits.push(
+      capture.agent.startsWith('go/')
+        ? `the agent (${capture.agent}) sees lock waits only as aggregates (block and mutex profiles), not per request: lock waits are in "unexplained"`
+        : `the agent (${capture.agent}) records no lock waits (started with lockWaits: false or TAILPROBE_AGENT_LOCK_WAITS=off): lock waits are in "unexplained"`,
+    );
   }
 
   const partsOf = (i: number): Breakdown => {

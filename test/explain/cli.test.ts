@@ -149,3 +149,21 @@ test('requests the client timed out waiting on a lock are explained: their serve
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('explain of a Node agent started without lock waits says it has none, not that it is Go', async () => {
+  const dir = tempDir();
+  const svc = await startInjected('lock', { TAILPROBE_AGENT_LOCK_WAITS: 'off' });
+  try {
+    const file = join(dir, 'r.bin');
+    const a = await runCli(['attack', '-rate=100', '-duration=1s', `-output=${file}`], { input: `GET ${svc.url}/x\n` });
+    assert.equal(a.code, 0, a.stderr);
+    const e = await runCli(['explain', file, `-agent=${svc.agent}`, '-json']);
+    assert.equal(e.code, 0, e.stderr);
+    const j = JSON.parse(e.stdout.toString()) as { limits: string[] };
+    assert.match(j.limits.join('\n'), /records no lock waits \(started with lockWaits: false or TAILPROBE_AGENT_LOCK_WAITS=off\)/);
+    assert.doesNotMatch(j.limits.join('\n'), /block and mutex/);
+  } finally {
+    await svc.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
