@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { RuntimeError, UsageError } from '../errors.js';
 import { tailprobeBase, type HttpOptions } from '../profile/fetch.js';
-import { decodeCpuSamples, decodePauses, decodeRequestRecord, epochNs } from '../profile/records-decode.js';
+import { decodeCpuSamples, decodePauses, decodeRequestRecord, epochNs, num, str, strings } from '../profile/records-decode.js';
 import { fetchAgentIndex, fetchAgentPauses, fetchAgentRecordsIfAny } from '../profile/records-fetch.js';
 import type { CpuSamples as RecordsCpuSamples, LockWait, Pause, RequestRecord } from '../profile/records.js';
 
@@ -57,8 +57,6 @@ export interface AgentCapture {
 }
 
 type Json = Record<string, unknown>;
-
-const num = (v: unknown, dflt = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : dflt);
 
 /**
  * A records request as explain keeps it: waits `null` (not absent) when the agent cannot see them,
@@ -130,12 +128,11 @@ export function decodeCapture(text: string, name: string): AgentCapture {
   }
   if (j === null || typeof j !== 'object' || Array.isArray(j)) throw new UsageError(`${name}: not an agent capture (not a JSON object)`);
   if (j.format !== CAPTURE_FORMAT) throw new UsageError(`${name}: not an agent capture (format ${JSON.stringify(j.format ?? null)}, want "${CAPTURE_FORMAT}")`);
-  const str = (v: unknown): string => (typeof v === 'string' ? v : '');
   try {
     return {
       agent: str(j.agent),
       url: str(j.url),
-      features: Array.isArray(j.features) ? (j.features as unknown[]).map(String) : [],
+      features: strings(j.features),
       since: epochNs(name, 'since', j.since),
       until: epochNs(name, 'until', j.until),
       requests: Array.isArray(j.requests) ? j.requests.map((r) => serverRequest(decodeRequestRecord(name, r))) : null,

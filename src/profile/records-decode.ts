@@ -31,8 +31,12 @@ export function epochNs(where: string, field: string, v: unknown): bigint {
   return BigInt(v);
 }
 
-const num = (v: unknown, dflt = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : dflt);
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+/** A number field read leniently: `dflt` when missing or not a finite number. */
+export const num = (v: unknown, dflt = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : dflt);
+/** A string field read leniently: "" when missing or not a string. */
+export const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+/** A list of strings read leniently: [] when missing. */
+export const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
 const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function decodeWait(where: string, w: Json): LockWait {

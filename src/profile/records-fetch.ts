@@ -1,6 +1,6 @@
 import { RuntimeError } from '../errors.js';
 import { AGENT_HEADER, httpGet, statusError, tailprobeBase, type HttpOptions } from './fetch.js';
-import { checkRecordsFormat, decodeCpuSamples, decodePauses, decodeRequestRecords, epochNs } from './records-decode.js';
+import { checkRecordsFormat, decodeCpuSamples, decodePauses, decodeRequestRecords, epochNs, num, str, strings } from './records-decode.js';
 import type { AgentIndexJson, CpuSamples, Pause, RequestRecords } from './records.js';
 
 /**
@@ -62,17 +62,16 @@ export async function fetchAgentIndex(url: string, token?: string, opts: HttpOpt
   const got = await getRecordsJson(u, 'records', httpOpts(token, opts), {
     say: 'no tailprobe records here (a Node service needs tailprobe/agent, a Go service the tailprobe middleware: see docs/explain.md)',
   });
-  const b = got.body as Partial<AgentIndexJson>;
-  const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+  const b = got.body;
   return {
-    format: typeof b.format === 'string' ? b.format : '',
-    agent: typeof b.agent === 'string' && b.agent ? b.agent : got.agent,
-    runtime: typeof b.runtime === 'string' ? b.runtime : '',
-    pid: typeof b.pid === 'number' ? b.pid : 0,
-    now: typeof b.now === 'string' ? b.now : '',
-    endpoints: list(b.endpoints),
+    format: str(b.format),
+    agent: str(b.agent) || got.agent,
+    runtime: str(b.runtime),
+    pid: num(b.pid),
+    now: str(b.now),
+    endpoints: strings(b.endpoints),
     // Agents older than the index's `features` served GC pauses and stalls only.
-    features: Array.isArray(b.features) ? list(b.features) : ['gc', 'stalls'],
+    features: Array.isArray(b.features) ? strings(b.features) : ['gc', 'stalls'],
   };
 }
 
@@ -92,14 +91,13 @@ export async function fetchAgentRecordsIfAny(url: string, since?: bigint, until?
   const got = await getRecordsJson(u, 'request records', httpOpts(token, opts), { ok: true });
   if (!got) return null;
   const { agent, body } = got;
-  const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
   return {
     agent,
     now: epochNs(u, 'now', body.now),
     recordingSince: epochNs(u, 'recordingSince', body.recordingSince),
-    capacity: n(body.capacity),
-    recorded: n(body.recorded),
-    dropped: n(body.dropped),
+    capacity: num(body.capacity),
+    recorded: num(body.recorded),
+    dropped: num(body.dropped),
     requests: decodeRequestRecords(u, body.requests),
   };
 }
@@ -112,7 +110,7 @@ export async function fetchAgentPauses(url: string, which: 'gc' | 'eventloop', s
   const u = `${tailprobeBase(url)}${which}${query(since, until)}`;
   const got = await getRecordsJson(u, which === 'gc' ? 'GC pauses' : 'event-loop stalls', httpOpts(token, opts), { ok: true });
   if (!got) return null;
-  const dropped = typeof got.body.dropped === 'number' ? got.body.dropped : 0;
+  const dropped = num(got.body.dropped);
   return which === 'gc' ? { pauses: decodePauses(u, 'GC pause', got.body.pauses), dropped } : { pauses: decodePauses(u, 'stall', got.body.stalls), dropped };
 }
 
