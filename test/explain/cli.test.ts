@@ -18,6 +18,15 @@ async function attackThenExplain(dir: string, name: string, url: string, agent: 
   return { file, json: JSON.parse(e.stdout.toString()) as { clock: { offsetNs: number; uncertaintyNs: number; consistent: boolean }; matched: number; results: number } };
 }
 
+/** `attack -explain` against `svc` into dir/r.bin, the agent's capture saved to dir/cap.json. */
+async function attackWithCapture(dir: string, svc: { url: string; agent: string }, flags: string[]) {
+  const file = join(dir, 'r.bin');
+  const cap = join(dir, 'cap.json');
+  const a = await runCli(['attack', ...flags, `-output=${file}`, `-explain=${svc.agent}`, `-explain-capture=${cap}`], { input: `GET ${svc.url}/x\n` });
+  assert.equal(a.code, 0, a.stderr);
+  return { file, cap, stderr: a.stderr };
+}
+
 test('explain estimates the clock offset of an agent whose clock is off by a known amount (libfaketime), within the uncertainty it prints', async (t) => {
   const lib = requireTool(t, 'libfaketime', libfaketimeCandidates(), 'libfaketime');
   if (!lib) return;
@@ -103,14 +112,11 @@ test('attack -explain captures the agent during the load (CPU samples included) 
   const dir = tempDir();
   const svc = await startInjected('lock');
   try {
-    const file = join(dir, 'r.bin');
-    const cap = join(dir, 'cap.json');
-    const a = await runCli(['attack', '-rate=200', '-duration=3s', `-output=${file}`, `-explain=${svc.agent}`, `-explain-capture=${cap}`], { input: `GET ${svc.url}/x\n` });
-    assert.equal(a.code, 0, a.stderr);
-    assert.match(a.stderr, /explain: the agent's records -> .*cap\.json \(\d+ requests, \d+ GC pauses, \d+ CPU samples\)/);
+    const { file, cap, stderr } = await attackWithCapture(dir, svc, ['-rate=200', '-duration=3s']);
+    assert.match(stderr, /explain: the agent's records -> .*cap\.json \(\d+ requests, \d+ GC pauses, \d+ CPU samples\)/);
     // The run is explained right away (at p99: on a busy machine its top may be the machine's own).
-    assert.match(a.stderr, /explain: \d+ of 600 requests at or above p99 .*\n.*server records: 600 of 600 requests matched/);
-    assert.match(a.stderr, /\n(The tail is|No mechanism dominates)/);
+    assert.match(stderr, /explain: \d+ of 600 requests at or above p99 .*\n.*server records: 600 of 600 requests matched/);
+    assert.match(stderr, /\n(The tail is|No mechanism dominates)/);
     const later = await runCli(['explain', file, `-capture=${cap}`, '-above=60ms']);
     assert.equal(later.code, 0, later.stderr);
     const text = later.stdout.toString();
@@ -131,11 +137,8 @@ test('requests the client timed out waiting on a lock are explained: their serve
   const dir = tempDir();
   const svc = await startInjected('lock');
   try {
-    const file = join(dir, 'r.bin');
-    const cap = join(dir, 'cap.json');
     // The writer holds the lock 120 ms every 400 ms: requests arriving then wait past a 50 ms timeout.
-    const a = await runCli(['attack', '-rate=100', '-duration=3s', '-timeout=50ms', `-output=${file}`, `-explain=${svc.agent}`, `-explain-capture=${cap}`], { input: `GET ${svc.url}/x\n` });
-    assert.equal(a.code, 0, a.stderr);
+    const { file, cap } = await attackWithCapture(dir, svc, ['-rate=100', '-duration=3s', '-timeout=50ms']);
     const e = await runCli(['explain', file, `-capture=${cap}`, '-above=45ms', '-json']);
     assert.equal(e.code, 0, e.stderr);
     const j = JSON.parse(e.stdout.toString()) as { slow: number; matched: number; results: number; abortedSlow: number; causes: Array<{ key: string; requests: number }> };
@@ -154,12 +157,7 @@ test('explain of a Node agent started without lock waits says it has none, not t
   const dir = tempDir();
   const svc = await startInjected('lock', { TAILPROBE_AGENT_LOCK_WAITS: 'off' });
   try {
-    const file = join(dir, 'r.bin');
-    const a = await runCli(['attack', '-rate=100', '-duration=1s', `-output=${file}`], { input: `GET ${svc.url}/x\n` });
-    assert.equal(a.code, 0, a.stderr);
-    const e = await runCli(['explain', file, `-agent=${svc.agent}`, '-json']);
-    assert.equal(e.code, 0, e.stderr);
-    const j = JSON.parse(e.stdout.toString()) as { limits: string[] };
+    const j = (await attackThenExplain(dir, 'r', svc.url, svc.agent)).json as unknown as { limits: string[] };
     assert.match(j.limits.join('\n'), /records no lock waits \(started with lockWaits: false or TAILPROBE_AGENT_LOCK_WAITS=off\)/);
     assert.doesNotMatch(j.limits.join('\n'), /block and mutex/);
   } finally {
